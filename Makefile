@@ -1,0 +1,67 @@
+# pvapf: paravirtual asynchronous page faults for KVM (host + guest kernel flavour).
+# `make help` lists the targets. Every stage prints its duration; logs go to build/logs/.
+
+SHELL := /bin/bash
+CONFIG ?= test
+SCENARIOS ?= $(basename $(notdir $(wildcard vmtest/scenarios/*.sh)))
+BUILD := $(CURDIR)/build
+L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
+
+.PHONY: help deps tree kernel stock configs vmtest-images vmtest unit checkpatch test demo clean distclean
+
+help:
+	@echo "make deps           install the Debian packages everything needs (root)"
+	@echo "make demo           the main job: build the flavour, run the nested baseline"
+	@echo "make test           the whole test suite; ends with 'N passed, N failed'"
+	@echo "make tree           unpack the pinned linux-source-6.12, apply kernel/patches"
+	@echo "make kernel         build the kernel (CONFIG=test|debug|distro, default test)"
+	@echo "make configs        generate every config and check no fragment line was dropped"
+	@echo "make stock          fetch Debian's unmodified 6.12 kernel for side-by-side runs"
+	@echo "make vmtest-images  L1 and L2 initramfs images for the nested harness"
+	@echo "make vmtest         run nested scenarios (SCENARIOS=..., default all)"
+	@echo "make unit           userspace unit tests (plain, TSan, ASan+UBSan)"
+	@echo "make checkpatch     scripts/checkpatch.pl --strict on our kernel C files"
+
+deps:
+	@scripts/deps.sh
+
+tree:
+	@scripts/prepare-tree.sh
+
+kernel: tree
+	@scripts/build-kernel.sh $(CONFIG)
+
+configs: tree
+	@for c in test debug distro; do scripts/build-kernel.sh $$c config-only || exit 1; done
+
+stock:
+	@scripts/stock-kernel.sh
+
+vmtest-images: tree stock
+	@scripts/build-kernel.sh test
+	@vmtest/mkinitramfs.sh l2 $(L2_INITRD)
+	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-pvapf.cpio pvapf
+	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-stock.cpio stock
+
+vmtest: vmtest-images
+	@rc=0; for s in $(SCENARIOS); do vmtest/run.sh $$s || rc=1; done; exit $$rc
+
+unit: tree
+	@scripts/uapi-headers.sh
+	@$(MAKE) -s -C tests/unit check UAPI=$(BUILD)/uapi/include
+
+checkpatch: tree
+	@scripts/checkpatch.sh
+
+test:
+	@tests/run-all.sh
+
+demo: deps
+	@$(MAKE) -s vmtest SCENARIOS=baseline-stock-apf
+
+clean:
+	rm -rf $(BUILD)/obj-* $(BUILD)/vmtest results
+	-$(MAKE) -s -C tests/unit clean
+
+distclean:
+	rm -rf $(BUILD) results

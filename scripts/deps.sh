@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install every Debian package the build, the nested harness and the tests need.
+# Idempotent: does nothing (and needs no network) when all are present.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+load_version
+
+PKGS=(
+	# kernel build
+	build-essential bc bison flex libelf-dev libssl-dev cpio kmod zstd xz-utils rsync ccache
+	python3
+	# the pinned base tree and Debian's configs
+	"linux-source-6.12=$DEB_VERSION" "linux-config-6.12=$DEB_VERSION"
+	# nested harness: L0 QEMU (TCG), the same QEMU + libs copied into L1, busybox for inits
+	qemu-system-x86 qemu-utils busybox-static
+	# unit tests under sanitizers
+	libtsan2 libasan8 libubsan1
+	# benchmarks
+	fio
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	name=${p%%=*}
+	want=${p#*=}
+	have=$(dpkg-query -W -f='${Status} ${Version}' "$name" 2>/dev/null || true)
+	case "$have" in
+	"install ok installed "*)
+		[ "$want" = "$p" ] || [ "${have##* }" = "$want" ] || missing+=("$p")
+		;;
+	*) missing+=("$p") ;;
+	esac
+done
+
+stage_begin deps "checking ${#PKGS[@]} Debian packages"
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || die deps "" "need root to install: ${missing[*]}"
+	echo "installing: ${missing[*]}"
+	run_logged deps "$BUILD/logs/apt-update.log" apt-get update
+	DEBIAN_FRONTEND=noninteractive run_logged deps "$BUILD/logs/apt-install.log" \
+		apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+stage_end

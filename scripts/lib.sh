@@ -1,0 +1,55 @@
+# shellcheck shell=bash
+# Shared helpers for pvapf scripts: stage timing, failure messages that name the stage
+# and its log, and package checks. Sourced, not executed.
+
+PVAPF_ROOT=${PVAPF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-$PVAPF_ROOT/build}
+mkdir -p "$BUILD/logs"
+
+# Every stage prints its duration, so slow steps are visible in CI logs.
+stage_begin() {
+	STAGE_NAME=$1
+	STAGE_T0=$(date +%s)
+	echo "==> [$STAGE_NAME] $2"
+}
+
+stage_end() {
+	echo "<== [$STAGE_NAME] done in $(( $(date +%s) - STAGE_T0 ))s"
+}
+
+# die STAGE LOG MESSAGE: one line that says where it failed and where to look.
+die() {
+	local stage=$1 log=$2; shift 2
+	echo "ERROR [$stage]: $*${log:+ (log: $log)}" >&2
+	if [ -n "$log" ] && [ -f "$log" ]; then
+		echo "---- last lines of $log ----" >&2
+		tail -n 25 "$log" >&2
+	fi
+	exit 1
+}
+
+# run_logged STAGE LOG CMD...: run CMD with output to LOG; on failure, die naming both.
+run_logged() {
+	local stage=$1 log=$2; shift 2
+	if ! "$@" >"$log" 2>&1; then
+		die "$stage" "$log" "command failed: $*"
+	fi
+}
+
+# need_cmd STAGE CMD PACKAGE: a missing tool names the Debian package to install.
+need_cmd() {
+	command -v "$2" >/dev/null 2>&1 ||
+		die "$1" "" "'$2' not found: install the Debian package '$3' (or run: make deps)"
+}
+
+# need_file STAGE FILE PACKAGE
+need_file() {
+	[ -e "$2" ] ||
+		die "$1" "" "'$2' not found: install the Debian package '$3' (or run: make deps)"
+}
+
+# Read kernel/VERSION into the environment.
+load_version() {
+	# shellcheck disable=SC1091
+	. "$PVAPF_ROOT/kernel/VERSION"
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The L0 side of the harness must turn an L1 that never finishes into a FAIL naming the
+# stage and console log, within its timeout, not a hang: run a scenario with a timeout far
+# too short for it and check the verdict.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=$(VMTEST_TIMEOUT=4 vmtest/run.sh harness-selftest --out results/vmtest/l0-timeout 2>&1)
+rc=$?
+if [ $rc != 0 ] && grep -q 'FAIL: harness-selftest: L1 did not finish within 4s (console: ' <<<"$out"; then
+	echo "PASS: harness: an L1 that overruns its timeout is killed and reported"
+else
+	echo "FAIL: harness: L1 timeout not reported (exit $rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+fi

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole pvapf test suite: dependencies, unit tests, kernel style, config fragments,
+# the kernel build and the nested KVM scenarios. Every check prints a PASS/FAIL line;
+# a stage that breaks counts as a FAIL naming its log. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+T0=$(date +%s)
+SUMMARY=$BUILD/logs/test-summary.txt
+: >"$SUMMARY"
+
+# stage NAME CMD...: run CMD, keep its PASS/FAIL lines; a non-zero exit with no FAIL line
+# of its own becomes one.
+stage() {
+	local name=$1 log=$BUILD/logs/test-$1.log t=$(date +%s) rc
+	shift
+	echo "=== $name"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	grep -E '^(PASS|FAIL): ' "$log" >>"$SUMMARY"
+	if [ "$rc" != 0 ] && ! grep -q '^FAIL: ' "$log"; then
+		echo "FAIL: $name: exited $rc (log: $log)" | tee -a "$SUMMARY"
+	elif [ "$rc" = 0 ] && ! grep -qE '^(PASS|FAIL): ' "$log"; then
+		echo "PASS: $name" | tee -a "$SUMMARY"
+	fi
+	echo "=== $name: $(($(date +%s) - t))s"
+	return "$rc"
+}
+
+stage deps scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+if stage tree scripts/prepare-tree.sh; then
+	stage uapi scripts/uapi-headers.sh &&
+		stage unit make -s -C tests/unit check UAPI="$BUILD/uapi/include"
+	stage checkpatch scripts/checkpatch.sh
+fi
+stage configs make -s configs
+if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmtest-images; then
+	stage noop-rebuild tests/kernel-noop-rebuild.sh
+	stage harness-l0-timeout tests/harness-l0-timeout.sh
+	for s in $(make -s -f - <<<'all: ; @echo $(basename $(notdir $(wildcard vmtest/scenarios/*.sh)))'); do
+		stage "vmtest-$s" vmtest/run.sh "$s"
+	done
+	stage vmtest-baseline-stock-l1 vmtest/run.sh baseline-stock-apf --l1 stock \
+		--out results/vmtest/baseline-stock-apf-l1stock
+fi
+
+passed=$(grep -c '^PASS: ' "$SUMMARY")
+failed=$(grep -c '^FAIL: ' "$SUMMARY")
+echo
+echo "test suite took $(($(date +%s) - T0))s; failures:"
+grep '^FAIL: ' "$SUMMARY" || echo "  none"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,39 @@
+#!/bin/busybox sh
+# L1 init: mount the kernel's filesystems, set up swap for the guest's memory, run the
+# scenario's l1_main (which starts L2 guests), then hand every result back to L0 as a tar
+# on the results disk and power off.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mkdir -p /proc /sys /dev /tmp /run /results
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# The initramfs has no /dev/console node, so init starts without stdio: attach it now.
+exec </dev/console >/dev/console 2>&1
+mount -t tmpfs tmpfs /tmp
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^pvapf\.$1=//p"; }
+SCENARIO=$(arg scenario)
+SWAP=$(arg swap)
+echo "@@PVAPF L1 INIT $(uname -r) scenario=$SCENARIO swap=$SWAP"
+
+# A stock Debian L1 kernel has KVM and the virtio drivers as modules (see mkinitramfs.sh).
+if [ -f /pvapf/modules/order ]; then
+	while read -r m; do insmod "/pvapf/modules/$m" || echo "FAIL: setup: insmod $m"; done \
+		</pvapf/modules/order
+fi
+
+. /pvapf/lib/l1.sh
+{
+	setup_swap "$SWAP" && . "/pvapf/scenarios/$SCENARIO.sh" && l1_main
+	echo "@@PVAPF L1 SCENARIO END rc=$?"
+} 2>&1 | tee /results/l1-scenario.log
+
+dmesg >/results/l1-dmesg.txt
+cat /proc/swaps >/results/l1-swaps.txt
+tar -cf "$(results_disk)" -C /results . && sync
+echo "@@PVAPF L1 DONE"
+reboot -f

@@ -1,0 +1,148 @@
+# shellcheck shell=sh
+# Helpers for a scenario's l1_main (busybox sh inside L1): swap, running an L2 guest,
+# L1 tracepoint counts, L2 results and PASS/FAIL checks.
+
+L2_MEM=${L2_MEM:-256}
+L2_SMP=${L2_SMP:-1}
+L2_TIMEOUT=${L2_TIMEOUT:-600}
+# host passthrough exposes kvm-asyncpf-int (named models do not). XSAVE is hidden because the
+# xstate sizes TCG reports through two levels of virtualization trip a WARN in the L2 kernel.
+L2_CPU=${L2_CPU:-host,xsave=off}
+# A kernel log line (not our own PASS/FAIL text) reporting a panic, WARN, BUG or oops.
+KERNEL_BAD='^\[ *[0-9]+\.[0-9]+\] .*(Kernel panic|WARNING: CPU|BUG:|Oops:|cut here)'
+
+# kvm_async_pf_not_present fires for every async fault, also when the guest has no APF
+# and the vCPU is only halted; kvm_inj_exception with #PF counts the NOT_PRESENT
+# exceptions actually injected (under nested paging no other #PF is injected into L2).
+APF_EVENTS="kvm_async_pf_not_present kvm_async_pf_ready kvm_async_pf_completed kvm_async_pf_repeated_fault kvm_try_async_get_page kvm_inj_exception"
+TRACE=/sys/kernel/tracing
+
+# virtio disks are told apart by size: the results disk is exactly 32 MiB.
+results_disk() {
+	for d in /sys/block/vd*; do
+		[ "$(cat "$d/size")" = 65536 ] && echo "/dev/${d##*/}" && return
+	done
+	echo /dev/null
+}
+
+swap_disk() {
+	for d in /sys/block/vd*; do
+		[ "$(cat "$d/size")" != 65536 ] && echo "/dev/${d##*/}" && return
+	done
+}
+
+setup_swap() {
+	case "$1" in
+	disk) dev=$(swap_disk) ;;
+	zram)
+		dev=/dev/zram0
+		echo lz4 >/sys/block/zram0/comp_algorithm &&
+			echo 1G >/sys/block/zram0/disksize || return 1
+		;;
+	none) return 0 ;;
+	*) echo "FAIL: setup: unknown swap type '$1'"; return 1 ;;
+	esac
+	[ -n "$dev" ] && mkswap "$dev" >/dev/null && swapon "$dev" ||
+		{ echo "FAIL: setup: swap on '$dev' could not be enabled"; return 1; }
+	# No swap readahead: every guest page read back is its own swap-in, so the number of
+	# faults that can go async does not depend on how neighbouring pages were laid out.
+	echo 0 >/proc/sys/vm/page-cluster
+	echo "swap: $1 on $dev"
+}
+
+trace_start() {
+	echo 0 >$TRACE/tracing_on
+	echo 65536 >$TRACE/buffer_size_kb
+	echo >$TRACE/trace
+	for e in $APF_EVENTS; do
+		echo 1 >"$TRACE/events/kvm/$e/enable" 2>/dev/null
+	done
+	echo 1 >$TRACE/tracing_on
+}
+
+# Count each APF event of the run into /results/LABEL-l1-trace.txt ("event count" lines).
+trace_stop() {
+	echo 0 >$TRACE/tracing_on
+	out=/results/$1-l1-trace.txt
+	: >"$out"
+	for e in $APF_EVENTS; do
+		echo "$e $(grep -c " $e:" $TRACE/trace)" >>"$out"
+	done
+	echo "apf_injected $(grep ' kvm_inj_exception: #PF' $TRACE/trace | grep -vc reinjected)" >>"$out"
+	lost=$(awk '/overrun:/ { s += $2 } END { print s + 0 }' $TRACE/per_cpu/cpu*/stats)
+	echo "overrun $lost" >>"$out"
+	for e in $APF_EVENTS; do
+		echo 0 >"$TRACE/events/kvm/$e/enable" 2>/dev/null
+	done
+}
+
+trace_count() { awk -v e="$2" '$1 == e { print $2 }' "/results/$1-l1-trace.txt"; }
+
+# run_l2 LABEL KERNEL [extra kernel args...]: boot L2 (KERNEL = pvapf or stock) under
+# QEMU/KVM in its own memory cgroup; the console goes to /results/LABEL-l2.log.
+run_l2() {
+	label=$1 kernel=$2
+	shift 2
+	cg=/sys/fs/cgroup/l2-$label
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+	mkdir -p "$cg"
+	[ -n "$L2_MEMORY_MAX" ] && echo "$L2_MEMORY_MAX" >"$cg/memory.max"
+	echo "run_l2 $label: kernel=$kernel mem=${L2_MEM}M smp=$L2_SMP args=$*"
+	machine=microvm,acpi=off
+	[ "$kernel" = stock ] && machine=microvm,acpi=on
+	t0=$(date +%s)
+	trace_start
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
+		l2ctl --log "/results/$label-l2.log" --timeout "$L2_TIMEOUT" --hookdir /pvapf/hooks -- \
+		qemu-system-x86_64 -accel kvm -cpu "$L2_CPU" -M "$machine" -m "${L2_MEM}M" -smp "$L2_SMP" \
+		-nodefaults -no-reboot -display none -no-user-config \
+		-chardev stdio,id=con,signal=off -serial chardev:con \
+		-kernel "/pvapf/l2/bzImage-$kernel" -initrd /pvapf/l2/initrd.cpio \
+		-append "console=ttyS0 quiet nokaslr reboot=t panic=-1 panic_on_warn=1 no_timer_check tsc=reliable pvapf.scenario=$SCENARIO $*" \
+		2>"/results/$label-qemu.err"
+	rc=$?
+	trace_stop "$label"
+	cat "$cg/memory.stat" >"/results/$label-memcg.txt" 2>/dev/null
+	rmdir "$cg" 2>/dev/null
+	echo "run_l2 $label: exit $rc after $(($(date +%s) - t0))s"
+	check_l2_clean "$label" "$rc"
+}
+
+# A guest that did not reach its end marker, or printed a panic/WARN/BUG, fails the run.
+check_l2_clean() {
+	log=/results/$1-l2.log
+	if [ "$2" != 0 ]; then
+		fail "$1: L2 VMM exited with $2 (log: $1-l2.log, $1-qemu.err)"
+	elif grep -qE "$KERNEL_BAD" "$log"; then
+		fail "$1: L2 kernel reported: $(grep -m1 -E "$KERNEL_BAD" "$log")"
+	elif ! grep -q '^@@PVAPF L2 END rc=0' "$log"; then
+		fail "$1: L2 scenario did not end with rc=0 ($(grep -m1 '^@@PVAPF L2 END' "$log" || echo 'no end marker'))"
+	else
+		pass "$1: L2 booted, ran and exited cleanly"
+	fi
+}
+
+# l2_result LABEL WORD KEY: the last KEY=value on the L2's "RESULT WORD ..." lines.
+l2_result() {
+	grep "^RESULT $2 " "/results/$1-l2.log" | tr ' ' '\n' | sed -n "s/^$3=//p" | tail -n 1
+}
+
+# l2_count LABEL WORD: how many "RESULT WORD" lines the L2 printed.
+l2_count() { grep -c "^RESULT $2 " "/results/$1-l2.log"; }
+
+# l2_sum LABEL WORD KEY: the sum of KEY over all "RESULT WORD" lines.
+l2_sum() {
+	grep "^RESULT $2 " "/results/$1-l2.log" | tr ' ' '\n' |
+		awk -F= -v k="$3" '$1 == k { s += $2 } END { print s + 0 }'
+}
+
+pass() { echo "PASS: $SCENARIO: $*"; }
+fail() { echo "FAIL: $SCENARIO: $*"; }
+
+# check_cmp NAME VALUE OP LIMIT, OP one of -gt -ge -eq -le -lt
+check_cmp() {
+	case "$2" in
+	'' | *[!0-9]*) fail "$1 (value '$2' is not a number)" ;;
+	*) if [ "$2" "$3" "$4" ]; then pass "$1 ($2 $3 $4)"; else fail "$1 (got $2, want $3 $4)"; fi ;;
+	esac
+}

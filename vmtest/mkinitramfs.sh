@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Build the initramfs images of the nested harness from Debian's installed files.
+#   mkinitramfs.sh l2 OUT            busybox + L2 init + scenarios + L2 tools
+#   mkinitramfs.sh l1 OUT L1KERNEL   busybox + L1 init + QEMU (and its libraries/firmware)
+#                                    + l2ctl + the L2 kernels and initramfs; L1KERNEL=stock
+#                                    adds the Debian modules a stock L1 needs.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+load_version
+
+LEVEL=$1 OUT=$2 L1KERNEL=${3:-pvapf}
+VM=$PVAPF_ROOT/vmtest
+BIN=$BUILD/vmtest/bin
+STAGE=$BUILD/vmtest/stage-$LEVEL
+LOG=$BUILD/logs/initramfs-$LEVEL.log
+
+need_file initramfs /bin/busybox busybox-static
+need_cmd initramfs cpio cpio
+run_logged initramfs "$LOG" make -C "$VM/tools" OUT="$BIN"
+
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,pvapf/lib,pvapf/scenarios,pvapf/hooks}
+cp /bin/busybox "$STAGE/bin/busybox"
+cp "$VM/lib/$LEVEL-init.sh" "$STAGE/init"
+cp "$VM/lib/$LEVEL.sh" "$STAGE/pvapf/lib/"
+cp "$VM"/scenarios/*.sh "$STAGE/pvapf/scenarios/"
+chmod +x "$STAGE/init"
+
+# copy_elf FILE: a binary and every shared library it loads, at the same paths.
+copy_elf() {
+	local f=$1 lib
+	mkdir -p "$STAGE$(dirname "$f")"
+	cp -L "$f" "$STAGE$f"
+	for lib in $(ldd "$f" 2>/dev/null | grep -oE '/[^ ]+'); do
+		[ -e "$STAGE$lib" ] && continue
+		mkdir -p "$STAGE$(dirname "$lib")"
+		cp -L "$lib" "$STAGE$lib"
+	done
+}
+
+case "$LEVEL" in
+l2)
+	for t in "$BIN"/*; do
+		[ "${t##*/}" = l2ctl ] || cp "$t" "$STAGE/bin/"
+	done
+	;;
+l1)
+	need_cmd initramfs qemu-system-x86_64 qemu-system-x86
+	copy_elf "$(command -v qemu-system-x86_64)"
+	mkdir -p "$STAGE/usr/share/qemu"
+	for fw in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
+		cp -L "/usr/share/qemu/$fw" "$STAGE/usr/share/qemu/"
+	done
+	cp "$BIN/l2ctl" "$STAGE/bin/"
+	cp "$VM"/hooks/* "$STAGE/pvapf/hooks/" 2>/dev/null || true
+	mkdir -p "$STAGE/pvapf/l2"
+	cp "$BUILD/obj-test/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"
+	cp "$BUILD/stock/vmlinuz" "$STAGE/pvapf/l2/bzImage-stock"
+	cp "$BUILD/vmtest/initrd-l2.cpio" "$STAGE/pvapf/l2/initrd.cpio"
+	if [ "$L1KERNEL" = stock ]; then
+		# A stock L1 has KVM, virtio-mmio, virtio-blk and zram as modules: ship them
+		# (decompressed, busybox insmod reads plain .ko) with a load order from modules.dep.
+		krel=$(cat "$BUILD/stock/release")
+		mroot=$BUILD/stock/root/lib/modules/$krel
+		want="kvm-amd virtio_mmio virtio_blk zram"
+		order=$(python3 - "$mroot/modules.dep" $want <<'PY'
+import os, sys
+deps = {}
+for line in open(sys.argv[1]):
+    mod, _, rest = line.partition(":")
+    deps[os.path.basename(mod).split(".ko")[0].replace("-", "_")] = (mod, rest.split())
+out = []
+def visit(name):
+    mod, d = deps[name]
+    for x in d:
+        visit(os.path.basename(x).split(".ko")[0].replace("-", "_"))
+    if mod not in out:
+        out.append(mod)
+for w in sys.argv[2:]:
+    visit(w.replace("-", "_"))
+print("\n".join(out))
+PY
+		) || die initramfs "" "cannot resolve stock module dependencies"
+		mkdir -p "$STAGE/pvapf/modules"
+		: >"$STAGE/pvapf/modules/order"
+		for m in $order; do
+			base=$(basename "$m" .xz)
+			xz -dc "$mroot/$m" >"$STAGE/pvapf/modules/$base"
+			echo "$base" >>"$STAGE/pvapf/modules/order"
+		done
+	fi
+	;;
+*) die initramfs "" "unknown level '$LEVEL'" ;;
+esac
+
+(cd "$STAGE" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$OUT.tmp" ||
+	die initramfs "" "cpio failed for $LEVEL"
+mv "$OUT.tmp" "$OUT"
+echo "initramfs $LEVEL: $OUT ($(($(stat -c %s "$OUT") >> 20)) MiB)"

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Run one nested scenario: boot L1 under QEMU TCG with emulated AMD SVM + nested paging,
+# let the scenario start its L2 guests under L1's KVM, and bring every result back.
+#   vmtest/run.sh SCENARIO [--l1 pvapf|stock] [--swap disk|zram] [--out DIR]
+# The scenario's L0_TIMEOUT bounds the whole run (VMTEST_TIMEOUT overrides it).
+# Prints the scenario's PASS/FAIL lines; exit 0 only if there is a PASS and no FAIL.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+
+SCEN=${1:?usage: vmtest/run.sh SCENARIO [--l1 pvapf|stock] [--swap disk|zram] [--out DIR]}
+shift
+FILE=$PVAPF_ROOT/vmtest/scenarios/$SCEN.sh
+[ -f "$FILE" ] || die vmtest "" "no scenario '$SCEN' (vmtest/scenarios/$SCEN.sh)"
+L1=pvapf
+SWAP=$(sed -n 's/^SWAP=//p' "$FILE")
+TMO=$(sed -n 's/^L0_TIMEOUT=//p' "$FILE")
+OUT=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--l1) L1=$2; shift 2 ;;
+	--swap) SWAP=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	*) die vmtest "" "unknown option '$1'" ;;
+	esac
+done
+SWAP=${SWAP:-disk}
+TMO=${VMTEST_TIMEOUT:-${TMO:-1200}}
+OUT=${OUT:-$PVAPF_ROOT/results/vmtest/$SCEN-l1$L1-$SWAP}
+# Our test kernel boots microvm without ACPI (MP table + virtio-mmio on the command line);
+# Debian's kernel has no MPPARSE, so it needs microvm's ACPI tables for its local APIC.
+case "$L1" in
+pvapf) KERNEL=$BUILD/obj-test/arch/x86/boot/bzImage MACHINE=microvm,acpi=off ;;
+stock) KERNEL=$BUILD/stock/vmlinuz MACHINE=microvm,acpi=on ;;
+*) die vmtest "" "--l1 must be pvapf or stock" ;;
+esac
+INITRD=$BUILD/vmtest/initrd-l1-$L1.cpio
+for f in "$KERNEL" "$INITRD"; do
+	[ -f "$f" ] || die vmtest "" "$f missing: run 'make vmtest-images' first"
+done
+need_cmd vmtest qemu-system-x86_64 qemu-system-x86
+
+rm -rf "$OUT" && mkdir -p "$OUT"
+CONSOLE=$OUT/l1-console.log
+truncate -s 2G "$OUT/swap.img"
+truncate -s 32M "$OUT/results.img"
+
+stage_begin "vmtest $SCEN" "L1=$L1 swap=$SWAP timeout=${TMO}s (console: $CONSOLE)"
+set +e
+timeout -k 10 "$TMO" qemu-system-x86_64 -accel tcg -cpu EPYC -M "$MACHINE" -m 3G -smp 2 \
+	-nodefaults -no-reboot -display none -no-user-config \
+	-chardev file,id=con,path="$CONSOLE" -serial chardev:con \
+	-kernel "$KERNEL" -initrd "$INITRD" \
+	-append "console=ttyS0 loglevel=5 nokaslr reboot=t panic=-1 panic_on_warn=1 oops=panic no_timer_check pvapf.scenario=$SCEN pvapf.swap=$SWAP" \
+	-drive file="$OUT/swap.img",if=none,format=raw,id=swap -device virtio-blk-device,drive=swap \
+	-drive file="$OUT/results.img",if=none,format=raw,id=res -device virtio-blk-device,drive=res \
+	2>"$OUT/l0-qemu.err"
+rc=$?
+rm -f "$OUT/swap.img"
+
+fails=()
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	fails+=("L1 did not finish within ${TMO}s (console: $CONSOLE)")
+elif [ $rc != 0 ]; then
+	fails+=("L0 QEMU exited with $rc (see $OUT/l0-qemu.err)")
+fi
+grep -q '^@@PVAPF L1 INIT' "$CONSOLE" 2>/dev/null ||
+	fails+=("L1 never reached init (console: $CONSOLE)")
+if grep -q '^@@PVAPF L1 DONE' "$CONSOLE"; then
+	mkdir -p "$OUT/results"
+	tar -xf "$OUT/results.img" -C "$OUT/results" 2>/dev/null ||
+		fails+=("results disk unreadable ($OUT/results.img)")
+else
+	fails+=("L1 did not finish the scenario (console: $CONSOLE)")
+fi
+rm -f "$OUT/results.img"
+bad=$(grep -hE '^\[ *[0-9]+\.[0-9]+\] .*(Kernel panic|WARNING: CPU|BUG:|Oops:|cut here)' "$CONSOLE" "$OUT/results/l1-dmesg.txt" 2>/dev/null | head -n1)
+[ -z "$bad" ] || fails+=("L1 kernel reported: $bad")
+
+LOGF=$OUT/results/l1-scenario.log
+[ -f "$LOGF" ] && grep -E '^(PASS|FAIL): ' "$LOGF"
+for f in "${fails[@]}"; do echo "FAIL: $SCEN: $f"; done
+npass=$(grep -c '^PASS: ' "$LOGF" 2>/dev/null || true)
+nfail=$(( $(grep -c '^FAIL: ' "$LOGF" 2>/dev/null || true) + ${#fails[@]} ))
+[ "${npass:-0}" -gt 0 ] || { echo "FAIL: $SCEN: scenario reported no PASS line"; nfail=$((nfail + 1)); }
+echo "vmtest $SCEN: ${npass:-0} passed, $nfail failed (results: $OUT)"
+stage_end
+[ "$nfail" = 0 ]
