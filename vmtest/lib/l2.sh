@@ -15,3 +15,16 @@ l1_call() {
 	done
 	return 255
 }
+
+# One "RESULT WORD name=value ..." line from the pvapf guest's counters (nothing on a
+# kernel without them).
+PVAPF_COUNTERS=/sys/kernel/debug/pvapf/guest_counters
+pvapf_counters() {
+	[ -r $PVAPF_COUNTERS ] || return 0
+	echo "RESULT $1 $(awk '{ printf "%s=%s ", $1, $2 }' $PVAPF_COUNTERS)"
+}
+
+pvapf_counter() { awk -v k="$1" '$1 == k { print $2 }' $PVAPF_COUNTERS; }
+
+# Which mode the scenario's L1 asked this L2 to run (pvapf.mode=... on its command line).
+l2_mode() { tr ' ' '\n' </proc/cmdline | sed -n 's/^pvapf\.mode=//p'; }

@@ -7,7 +7,7 @@ L0_TIMEOUT=600
 L2_MEM=128
 
 l2_main() {
-	case "$(tr ' ' '\n' </proc/cmdline | sed -n 's/^pvapf\.mode=//p')" in
+	case "$(l2_mode)" in
 	fail) echo "RESULT selftest mode=fail"; return 3 ;;
 	hang) echo "RESULT selftest mode=hang"; while :; do read -r _ </dev/null; done ;;
 	*) l1_call selftest-echo hello; echo "RESULT selftest mode=ok hook_rc=$?" ;;

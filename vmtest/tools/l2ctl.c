@@ -211,6 +211,9 @@ static void handle_line(char *line)
 {
 	fprintf(logf, "%s\n", line);
 	fflush(logf);
+	/* Also on L1's console: what a hung or killed L2 printed reaches L0 either way. */
+	printf("L2| %s\n", line);
+	fflush(stdout);
 	if (strncmp(line, REQ, strlen(REQ)))
 		return;
 	line += strlen(REQ);

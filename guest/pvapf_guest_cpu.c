@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvapf_guest_cpu.c - turning async page faults on and off per cpu.
+ *
+ * APF is enabled on a cpu only when three things hold: the host offers
+ * interrupt-delivered READY (CPUID ASYNC_PF_INT) and "no-kvmapf" was not
+ * given; the token table exists; and the cpu's local APIC is software
+ * enabled. The last one matters because READY is an APIC interrupt: a guest
+ * that enables APF with its LAPIC still disabled (as upstream does, from
+ * smp_prepare_boot_cpu) can leave a host retrying an undeliverable READY
+ * forever, which peers have seen as vCPUs spinning at 100%.
+ *
+ * So kvm.c's early call for the boot cpu only records that the cpu is up;
+ * the table is built and APF enabled on every online cpu from an
+ * early_initcall (LAPICs are set up by then); cpus that come online later
+ * enable from kvm.c's cpu-online callback.
+ *
+ * A cpu is switched off (EN = 0) when it goes down (offline, suspend,
+ * reboot, kexec, crash) and while its emergency node is out ("paused", see
+ * pvapf_token_table.c). The host drops the READYs it owes a switched-off
+ * cpu and sends a wake-all when the cpu re-enables, so every sleeper from a
+ * switched-off cpu is woken here and simply retries its fault.
+ */
+#include <linux/cpu.h>
+#include <linux/init.h>
+#include <linux/kvm_para.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <asm/apic.h>
+#include <asm/idtentry.h>
+#include <asm/irq_vectors.h>
+#include <asm/set_memory.h>
+
+#include "pvapf_guest.h"
+#include "pvapf_guest_internal.h"
+
+DEFINE_STATIC_KEY_FALSE_RO(kvm_async_pf_enabled);
+DEFINE_PER_CPU(struct pvapf_guest_cpu, pvapf_guest_cpu);
+DEFINE_PER_CPU_DECRYPTED(struct pvapf_shared_area, pvapf_guest_area) __aligned(PVAPF_AREA_ALIGN);
+struct pvapf_token_table pvapf_guest_table;
+bool pvapf_guest_ready;
+
+static bool pvapf_param_on = true;
+
+static int __init pvapf_parse_no_kvmapf(char *arg)
+{
+	pvapf_param_on = false;
+	return 0;
+}
+early_param("no-kvmapf", pvapf_parse_no_kvmapf);
+
+void __init pvapf_guest_init(void)
+{
+	if (!pvapf_param_on || !kvm_para_has_feature(PVAPF_FEATURE_ASYNC_PF_INT))
+		return;
+	static_branch_enable(&kvm_async_pf_enabled);
+	sysvec_install(HYPERVISOR_CALLBACK_VECTOR, sysvec_kvm_asyncpf_interrupt);
+}
+
+void __init pvapf_guest_map_decrypted(int cpu)
+{
+	early_set_memory_decrypted((unsigned long)&per_cpu(pvapf_guest_area, cpu),
+				   sizeof(struct pvapf_shared_area));
+}
+
+static bool pvapf_lapic_enabled(void)
+{
+	return boot_cpu_has(X86_FEATURE_APIC) &&
+	       (apic_read(APIC_SPIV) & APIC_SPIV_APIC_ENABLED);
+}
+
+/* Write the MSRs that turn APF on for this cpu; vector strictly before EN. */
+static void pvapf_guest_start_this_cpu(struct pvapf_guest_cpu *c)
+{
+	struct pvapf_shared_area *area = this_cpu_ptr(&pvapf_guest_area);
+	u64 en = PVAPF_EN_ENABLED | PVAPF_EN_DELIVERY_AS_INT;
+
+	if (!pvapf_lapic_enabled()) {
+		atomic_long_inc(&pvapf_guest_events.lapic_disabled);
+		return;
+	}
+	if (kvm_para_has_feature(PVAPF_FEATURE_ASYNC_PF_VMEXIT))
+		en |= PVAPF_EN_DELIVERY_AS_PF_VMEXIT;
+	/* A stale token would keep the host from ever delivering READY again. */
+	WRITE_ONCE(area->flags, 0);
+	WRITE_ONCE(area->token, PVAPF_TOKEN_NONE);
+	wrmsrl(PVAPF_MSR_INT, HYPERVISOR_CALLBACK_VECTOR);
+	wrmsrl(PVAPF_MSR_EN, pvapf_en_value(slow_virt_to_phys(area), en));
+	WRITE_ONCE(c->enabled, true);
+}
+
+void pvapf_guest_stop_this_cpu(void)
+{
+	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
+
+	if (!c->enabled)
+		return;
+	wrmsrl(PVAPF_MSR_EN, 0);
+	WRITE_ONCE(c->enabled, false);
+}
+
+void pvapf_guest_cpu_enable(void)
+{
+	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
+
+	if (!static_branch_likely(&kvm_async_pf_enabled))
+		return;
+	WRITE_ONCE(c->down, false);
+	/* Before the early_initcall (which enables this cpu); pairs with its release. */
+	if (!smp_load_acquire(&pvapf_guest_ready))
+		return;
+	if (c->enabled || READ_ONCE(c->paused))
+		return;
+	pvapf_guest_start_this_cpu(c);
+}
+
+void pvapf_guest_cpu_disable(bool shutdown)
+{
+	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
+
+	if (!static_branch_likely(&kvm_async_pf_enabled))
+		return;
+	WRITE_ONCE(c->down, true);
+	pvapf_guest_stop_this_cpu();
+	/* On shutdown nothing will run the woken tasks anyway; acquire: table built. */
+	if (!shutdown && smp_load_acquire(&pvapf_guest_ready))
+		pvapf_tt_wake_cpu(&pvapf_guest_table, smp_processor_id());
+}
+
+/* Token table hook: this cpu's emergency node went out (runs on @cpu). */
+void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu)
+{
+	WRITE_ONCE(this_cpu_ptr(&pvapf_guest_cpu)->paused, true);
+	pvapf_guest_stop_this_cpu();
+}
+
+static void pvapf_guest_resume_work(struct irq_work *work)
+{
+	struct pvapf_guest_cpu *c = container_of(work, struct pvapf_guest_cpu, resume_work);
+
+	WRITE_ONCE(c->paused, false);
+	if (!READ_ONCE(c->down))
+		pvapf_guest_start_this_cpu(c);
+}
+
+/*
+ * Token table hook: @cpu's emergency node is back (any cpu, any context).
+ * The MSR write has to happen on @cpu, hence the irq_work; an offline cpu
+ * just forgets the pause and enables when it comes back online.
+ */
+void pvapf_guest_resume_cpu(struct pvapf_token_table *tt, int cpu)
+{
+	struct pvapf_guest_cpu *c = per_cpu_ptr(&pvapf_guest_cpu, cpu);
+
+	if (cpu_online(cpu) && !READ_ONCE(c->down))
+		irq_work_queue_on(&c->resume_work, cpu);
+	else
+		WRITE_ONCE(c->paused, false);
+}
+
+int pvapf_guest_cpus_enabled(void)
+{
+	int cpu, n = 0;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu(pvapf_guest_cpu, cpu).enabled);
+	return n;
+}
+
+int pvapf_guest_cpus_paused(void)
+{
+	int cpu, n = 0;
+
+	for_each_possible_cpu(cpu)
+		n += READ_ONCE(per_cpu(pvapf_guest_cpu, cpu).paused);
+	return n;
+}
+
+static void pvapf_guest_enable_cb(void *unused)
+{
+	pvapf_guest_cpu_enable();
+}
+
+static int __init pvapf_guest_late_init(void)
+{
+	int cpu;
+
+	if (!static_branch_likely(&kvm_async_pf_enabled))
+		return 0;
+	for_each_possible_cpu(cpu) {
+		struct pvapf_guest_cpu *c = per_cpu_ptr(&pvapf_guest_cpu, cpu);
+
+		c->cpu = cpu;
+		init_irq_work(&c->resume_work, pvapf_guest_resume_work);
+		INIT_DELAYED_WORK(&c->retry_work, pvapf_guest_retry_ready);
+	}
+	if (pvapf_guest_table_init()) {
+		pr_err("pvapf: no memory for the token table, async page faults stay off\n");
+		static_branch_disable(&kvm_async_pf_enabled);
+		return -ENOMEM;
+	}
+	/* Publish the table before any cpu can take a READY into it. */
+	smp_store_release(&pvapf_guest_ready, true);
+	cpus_read_lock();
+	on_each_cpu(pvapf_guest_enable_cb, NULL, 1);
+	cpus_read_unlock();
+	pr_info("pvapf: async page faults enabled on %d of %d cpus\n",
+		pvapf_guest_cpus_enabled(), num_online_cpus());
+	return 0;
+}
+early_initcall(pvapf_guest_late_init);

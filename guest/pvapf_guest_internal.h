@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pvapf_guest_internal.h - state shared by the pvapf guest's own files.
+ */
+#ifndef _PVAPF_GUEST_INTERNAL_H
+#define _PVAPF_GUEST_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/irq_work.h>
+#include <linux/percpu.h>
+#include <linux/workqueue.h>
+
+#include "pvapf_abi.h"
+#include "pvapf_token_table.h"
+
+/**
+ * struct pvapf_guest_cpu - per-cpu APF state
+ * @enabled: PVAPF_MSR_EN has ENABLED set on this cpu
+ * @paused: this cpu's emergency node is out; APF stays off until it returns
+ * @down: offline, suspended or shutting down; only pvapf_guest_cpu_enable()
+ *	clears it
+ * @resume_work: re-enables APF on this cpu when its emergency node returns
+ *	(the return can happen on any cpu, the MSR write must happen here)
+ * @retry_work: retries a READY that found no node (token left un-ACKed)
+ * @cpu: the cpu this state belongs to
+ */
+struct pvapf_guest_cpu {
+	bool enabled;
+	bool paused;
+	bool down;
+	struct irq_work resume_work;
+	struct delayed_work retry_work;
+	int cpu;
+};
+
+DECLARE_PER_CPU(struct pvapf_guest_cpu, pvapf_guest_cpu);
+/* Only SEV kernels have a decrypted per-cpu section (and its DECLARE_). */
+#ifdef CONFIG_AMD_MEM_ENCRYPT
+DECLARE_PER_CPU_DECRYPTED(struct pvapf_shared_area, pvapf_guest_area);
+#else
+DECLARE_PER_CPU(struct pvapf_shared_area, pvapf_guest_area);
+#endif
+
+extern struct pvapf_token_table pvapf_guest_table;
+/* Set (release) once the table exists and APF may be enabled on cpus. */
+extern bool pvapf_guest_ready;
+
+/*
+ * Guest events the token table does not see. Append-only; exposed by
+ * pvapf_guest_stats.c in this order.
+ */
+struct pvapf_guest_events {
+	atomic_long_t kernel_mode_faults;
+	atomic_long_t killed_waits;
+	atomic_long_t lapic_disabled;
+	atomic_long_t bad_reason;
+	atomic_long_t empty_ready;
+	atomic_long_t retried_readies;
+};
+
+extern struct pvapf_guest_events pvapf_guest_events;
+
+void pvapf_guest_stop_this_cpu(void);
+void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu);
+void pvapf_guest_resume_cpu(struct pvapf_token_table *tt, int cpu);
+void pvapf_guest_retry_ready(struct work_struct *work);
+int pvapf_guest_table_init(void);
+int pvapf_guest_cpus_enabled(void);
+int pvapf_guest_cpus_paused(void);
+
+#endif /* _PVAPF_GUEST_INTERNAL_H */
