@@ -30,33 +30,56 @@
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/seq_file.h>
+#include <linux/stddef.h>
 
 #include "pvapf_guest_internal.h"
 
+/* Name and place of each counter, in the documented (append-only) order. */
+#define PVAPF_TT_FIELD(f) { #f, offsetof(struct pvapf_tt_counters, f) }
+#define PVAPF_EV_FIELD(f) { #f, offsetof(struct pvapf_guest_events, f) }
+
+struct pvapf_guest_field {
+	const char *name;
+	size_t offset;
+};
+
+static const struct pvapf_guest_field pvapf_tt_fields[] = {
+	PVAPF_TT_FIELD(not_present),
+	PVAPF_TT_FIELD(ready),
+	PVAPF_TT_FIELD(woken_before_wait),
+	PVAPF_TT_FIELD(emergency_uses),
+	PVAPF_TT_FIELD(paused_periods),
+	PVAPF_TT_FIELD(wake_all),
+	PVAPF_TT_FIELD(sleepers_current),
+	PVAPF_TT_FIELD(sleepers_peak),
+	PVAPF_TT_FIELD(spurious_tokens),
+	PVAPF_TT_FIELD(deferred_wakes),
+	PVAPF_TT_FIELD(dummies_current),
+	PVAPF_TT_FIELD(late_readies),
+};
+
+static const struct pvapf_guest_field pvapf_ev_fields[] = {
+	PVAPF_EV_FIELD(kernel_mode_faults),
+	PVAPF_EV_FIELD(killed_waits),
+	PVAPF_EV_FIELD(lapic_disabled),
+	PVAPF_EV_FIELD(bad_reason),
+	PVAPF_EV_FIELD(empty_ready),
+	PVAPF_EV_FIELD(retried_readies),
+};
+
 static int pvapf_guest_counters_show(struct seq_file *m, void *unused)
 {
-	struct pvapf_guest_events *ev = &pvapf_guest_events;
 	struct pvapf_tt_counters c;
+	int i;
 
 	pvapf_tt_read_counters(&pvapf_guest_table, &c);
-	seq_printf(m, "not_present %llu\n", c.not_present);
-	seq_printf(m, "ready %llu\n", c.ready);
-	seq_printf(m, "woken_before_wait %llu\n", c.woken_before_wait);
-	seq_printf(m, "emergency_uses %llu\n", c.emergency_uses);
-	seq_printf(m, "paused_periods %llu\n", c.paused_periods);
-	seq_printf(m, "wake_all %llu\n", c.wake_all);
-	seq_printf(m, "sleepers_current %llu\n", c.sleepers_current);
-	seq_printf(m, "sleepers_peak %llu\n", c.sleepers_peak);
-	seq_printf(m, "spurious_tokens %llu\n", c.spurious_tokens);
-	seq_printf(m, "deferred_wakes %llu\n", c.deferred_wakes);
-	seq_printf(m, "dummies_current %llu\n", c.dummies_current);
-	seq_printf(m, "late_readies %llu\n", c.late_readies);
-	seq_printf(m, "kernel_mode_faults %ld\n", atomic_long_read(&ev->kernel_mode_faults));
-	seq_printf(m, "killed_waits %ld\n", atomic_long_read(&ev->killed_waits));
-	seq_printf(m, "lapic_disabled %ld\n", atomic_long_read(&ev->lapic_disabled));
-	seq_printf(m, "bad_reason %ld\n", atomic_long_read(&ev->bad_reason));
-	seq_printf(m, "empty_ready %ld\n", atomic_long_read(&ev->empty_ready));
-	seq_printf(m, "retried_readies %ld\n", atomic_long_read(&ev->retried_readies));
+	for (i = 0; i < ARRAY_SIZE(pvapf_tt_fields); i++)
+		seq_printf(m, "%s %llu\n", pvapf_tt_fields[i].name,
+			   *(u64 *)((char *)&c + pvapf_tt_fields[i].offset));
+	for (i = 0; i < ARRAY_SIZE(pvapf_ev_fields); i++)
+		seq_printf(m, "%s %ld\n", pvapf_ev_fields[i].name,
+			   atomic_long_read((atomic_long_t *)((char *)&pvapf_guest_events +
+							      pvapf_ev_fields[i].offset)));
 	seq_printf(m, "cpus_enabled %d\n", pvapf_guest_cpus_enabled());
 	seq_printf(m, "cpus_paused %d\n", pvapf_guest_cpus_paused());
 	return 0;

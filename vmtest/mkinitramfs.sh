@@ -22,7 +22,7 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,pvapf/lib,pvapf/scenarios,pvapf/hooks}
 cp /bin/busybox "$STAGE/bin/busybox"
 cp "$VM/lib/$LEVEL-init.sh" "$STAGE/init"
-cp "$VM/lib/$LEVEL.sh" "$STAGE/pvapf/lib/"
+cp "$VM/lib/$LEVEL.sh" "$VM/lib/init-common.sh" "$STAGE/pvapf/lib/"
 cp "$VM"/scenarios/*.sh "$STAGE/pvapf/scenarios/"
 chmod +x "$STAGE/init"
 

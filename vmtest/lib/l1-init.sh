@@ -2,17 +2,9 @@
 # L1 init: mount the kernel's filesystems, set up swap for the guest's memory, run the
 # scenario's l1_main (which starts L2 guests), then hand every result back to L0 as a tar
 # on the results disk and power off.
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mkdir -p /proc /sys /dev /tmp /run /results
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-# The initramfs has no /dev/console node, so init starts without stdio: attach it now.
-exec </dev/console >/dev/console 2>&1
-mount -t tmpfs tmpfs /tmp
+. /pvapf/lib/init-common.sh
+mkdir -p /results
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 
 arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^pvapf\.$1=//p"; }

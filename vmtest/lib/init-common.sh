@@ -1,0 +1,12 @@
+# shellcheck shell=sh
+# What both the L1 and the L2 init do first: busybox applets, the kernel's filesystems,
+# and stdio on the console (the initramfs has no /dev/console node, so init starts without).
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mkdir -p /proc /sys /dev /tmp /run
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
