@@ -150,3 +150,22 @@ check_cmp() {
 	*) if [ "$2" "$3" "$4" ]; then pass "$1 ($2 $3 $4)"; else fail "$1 (got $2, want $3 $4)"; fi ;;
 	esac
 }
+
+# pvapf_delta LABEL NAME: after - before of a pvapf guest counter in that L2 run
+# (see pvapf_workload in l2.sh).
+pvapf_delta() {
+	echo $(($(l2_result "$1" after "$2") - $(l2_result "$1" before "$2")))
+}
+
+# check_pvapf_guest LABEL VCPUS: the pvapf guest of that run took async page faults,
+# counted them and ended with every task done and none asleep.
+check_pvapf_guest() {
+	check_cmp "$1: memtouch finished both rounds" "$(l2_count "$1" memtouch)" -eq 2
+	check_cmp "$1: every page read back intact" "$(l2_sum "$1" memtouch bad_pages)" -eq 0
+	check_cmp "$1: L1 injected not-present" "$(trace_count "$1" apf_injected)" -gt 0
+	check_cmp "$1: guest counted NOT_PRESENT" "$(pvapf_delta "$1" not_present)" -gt 0
+	check_cmp "$1: guest counted READY" "$(pvapf_delta "$1" ready)" -gt 0
+	check_cmp "$1: no task left asleep" "$(l2_result "$1" after sleepers_current)" -eq 0
+	check_cmp "$1: APF enabled on every vCPU" "$(l2_result "$1" after cpus_enabled)" -eq "$2"
+	check_cmp "$1: no kernel-mode NOT_PRESENT" "$(l2_result "$1" after kernel_mode_faults)" -eq 0
+}

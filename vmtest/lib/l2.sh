@@ -28,3 +28,12 @@ pvapf_counter() { awk -v k="$1" '$1 == k { print $2 }' $PVAPF_COUNTERS; }
 
 # Which mode the scenario's L1 asked this L2 to run (pvapf.mode=... on its command line).
 l2_mode() { tr ' ' '\n' </proc/cmdline | sed -n 's/^pvapf\.mode=//p'; }
+
+# The standard guest workload: counters, memtouch re-reading swapped memory, counters.
+pvapf_workload() {
+	pvapf_counters before
+	memtouch --mib 128 --threads "${1:-4}" --rounds 2
+	rc=$?
+	pvapf_counters after
+	return $rc
+}
