@@ -10,3 +10,6 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+
+# pvapf_arg NAME: the value of pvapf.NAME=... on this kernel's command line.
+pvapf_arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^pvapf\.$1=//p"; }

@@ -7,9 +7,8 @@ mkdir -p /results
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 
-arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^pvapf\.$1=//p"; }
-SCENARIO=$(arg scenario)
-SWAP=$(arg swap)
+SCENARIO=$(pvapf_arg scenario)
+SWAP=$(pvapf_arg swap)
 echo "@@PVAPF L1 INIT $(uname -r) scenario=$SCENARIO swap=$SWAP"
 
 # A stock Debian L1 kernel has KVM and the virtio drivers as modules (see mkinitramfs.sh).

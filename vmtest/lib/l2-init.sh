@@ -4,7 +4,7 @@
 . /pvapf/lib/init-common.sh
 stty -echo 2>/dev/null
 
-SCENARIO=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^pvapf\.scenario=//p')
+SCENARIO=$(pvapf_arg scenario)
 echo "@@PVAPF L2 START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 . /pvapf/lib/l2.sh
 . "/pvapf/scenarios/$SCENARIO.sh"

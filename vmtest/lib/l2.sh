@@ -27,7 +27,7 @@ pvapf_counters() {
 pvapf_counter() { awk -v k="$1" '$1 == k { print $2 }' $PVAPF_COUNTERS; }
 
 # Which mode the scenario's L1 asked this L2 to run (pvapf.mode=... on its command line).
-l2_mode() { tr ' ' '\n' </proc/cmdline | sed -n 's/^pvapf\.mode=//p'; }
+l2_mode() { pvapf_arg mode; }
 
 # The standard guest workload: counters, memtouch re-reading swapped memory, counters.
 pvapf_workload() {

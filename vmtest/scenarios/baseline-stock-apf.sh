@@ -1,8 +1,8 @@
 # shellcheck shell=sh
-# Baseline on the pinned tree with upstream's APF still in place: L2 fills 128 MiB, L1 swaps
-# the guest out to its virtio swap disk, L2 re-reads it from 4 threads. Async page faults
-# must show up on both levels; with no-kvmapf on L2's command line there must be none.
-# The same run with Debian's unmodified 6.12 kernel as L2 is the side-by-side reference.
+# Baseline: L2 fills 128 MiB, L1 swaps the guest out to its virtio swap disk, L2 re-reads it
+# from 4 threads. Async page faults must show up on both levels; with no-kvmapf on L2's
+# command line there must be none. L1's host side is still upstream's APF; the "pvapf" L2 runs
+# our guest, and Debian's unmodified 6.12 kernel as L2 is the side-by-side reference.
 SWAP=disk
 L0_TIMEOUT=1500
 L2_MEM=256

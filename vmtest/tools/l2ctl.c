@@ -107,9 +107,12 @@ static void drop_swap_cache(pid_t pid)
 		if (fd < 0)
 			return;
 		/* EAGAIN only means less than asked could be reclaimed */
-		if (write(fd, "1G", 2) < 0 && errno != EAGAIN)
-			i = 3;
+		ssize_t ret = write(fd, "1G", 2);
+		int err = errno;
+
 		close(fd);
+		if (ret < 0 && err != EAGAIN)
+			return;
 	}
 }
 
