@@ -13,6 +13,8 @@ PKGS=(
 	"linux-source-6.12=$DEB_VERSION" "linux-config-6.12=$DEB_VERSION"
 	# nested harness: L0 QEMU (TCG), the same QEMU + libs copied into L1, busybox for inits
 	qemu-system-x86 qemu-utils busybox-static
+	# a swap device with added read latency in L1 (dm-delay), for the host's adaptive policy
+	dmsetup
 	# unit tests under sanitizers
 	libtsan2 libasan8 libubsan1
 	# benchmarks

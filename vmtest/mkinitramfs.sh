@@ -47,6 +47,8 @@ l2)
 l1)
 	need_cmd initramfs qemu-system-x86_64 qemu-system-x86
 	copy_elf "$(command -v qemu-system-x86_64)"
+	need_cmd initramfs dmsetup dmsetup
+	copy_elf "$(command -v dmsetup)"
 	mkdir -p "$STAGE/usr/share/qemu"
 	for fw in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
 		cp -L "/usr/share/qemu/$fw" "$STAGE/usr/share/qemu/"

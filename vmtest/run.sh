@@ -44,6 +44,11 @@ need_cmd vmtest qemu-system-x86_64 qemu-system-x86
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 CONSOLE=$OUT/l1-console.log
+# TCG's guest TSC runs at the host TSC's rate. Telling L1 that rate skips its PIT
+# calibration, which under TCG load sometimes fails ("tsc: Unable to calibrate against
+# PIT") and leaves L1 without a usable clock (hung boots, stalled guests).
+TSC_KHZ=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
+TSC_ARG=${TSC_KHZ:+tsc_early_khz=$TSC_KHZ}
 # boot_l1: run L1 to the end; 125 if it did not reach init within $BOOT_TMO seconds.
 boot_l1() {
 	local qpid w
@@ -54,7 +59,7 @@ boot_l1() {
 		-nodefaults -no-reboot -display none -no-user-config \
 		-chardev file,id=con,path="$CONSOLE" -serial chardev:con \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 loglevel=5 nokaslr reboot=t panic=-1 panic_on_warn=1 oops=panic no_timer_check pvapf.scenario=$SCEN pvapf.swap=$SWAP" \
+		-append "console=ttyS0 loglevel=5 nokaslr reboot=t panic=-1 panic_on_warn=1 oops=panic no_timer_check tsc=reliable $TSC_ARG pvapf.scenario=$SCEN pvapf.swap=$SWAP" \
 		-drive file="$OUT/swap.img",if=none,format=raw,id=swap -device virtio-blk-device,drive=swap \
 		-drive file="$OUT/results.img",if=none,format=raw,id=res -device virtio-blk-device,drive=res \
 		2>"$OUT/l0-qemu.err" &

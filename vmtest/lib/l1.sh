@@ -11,10 +11,12 @@ L2_CPU=${L2_CPU:-host,xsave=off}
 # A kernel log line (not our own PASS/FAIL text) reporting a panic, WARN, BUG or oops.
 KERNEL_BAD='^\[ *[0-9]+\.[0-9]+\] .*(Kernel panic|WARNING: CPU|BUG:|Oops:|cut here)'
 
-# kvm_async_pf_not_present fires for every async fault, also when the guest has no APF
-# and the vCPU is only halted; kvm_inj_exception with #PF counts the NOT_PRESENT
+# Upstream KVM's kvm_async_pf_not_present fires for every async fault, also when the guest
+# has no APF and the vCPU is only halted; kvm_inj_exception with #PF counts the NOT_PRESENT
 # exceptions actually injected (under nested paging no other #PF is injected into L2).
-APF_EVENTS="kvm_async_pf_not_present kvm_async_pf_ready kvm_async_pf_completed kvm_async_pf_repeated_fault kvm_try_async_get_page kvm_inj_exception"
+# The pvapf host has its own events (pvapf_host/); host_not_present and host_ready add up
+# whichever host L1 runs.
+APF_EVENTS="kvm/kvm_async_pf_not_present kvm/kvm_async_pf_ready kvm/kvm_async_pf_completed kvm/kvm_async_pf_repeated_fault kvm/kvm_try_async_get_page kvm/kvm_inj_exception pvapf_host/pvapf_host_not_present pvapf_host/pvapf_host_ready pvapf_host/pvapf_host_sync pvapf_host/pvapf_host_bad_msr"
 TRACE=/sys/kernel/tracing
 
 # virtio disks are told apart by size: the results disk is exactly 32 MiB.
@@ -39,6 +41,15 @@ setup_swap() {
 		echo lz4 >/sys/block/zram0/comp_algorithm &&
 			echo 1G >/sys/block/zram0/disksize || return 1
 		;;
+	slowdisk)
+		# The virtio disk with SWAP_READ_DELAY_MS (default 5) added to every read by
+		# dm-delay: swap-ins clearly slower than an APF round trip, writes unchanged.
+		d=$(swap_disk)
+		table="0 $(blockdev --getsz "$d") delay $d 0 ${SWAP_READ_DELAY_MS:-5} $d 0 0"
+		dmsetup create --noudevsync slowswap --table "$table" && dmsetup mknodes slowswap ||
+			{ echo "FAIL: setup: dm-delay over $d could not be created"; return 1; }
+		dev=/dev/mapper/slowswap
+		;;
 	none) return 0 ;;
 	*) echo "FAIL: setup: unknown swap type '$1'"; return 1 ;;
 	esac
@@ -54,8 +65,9 @@ trace_start() {
 	echo 0 >$TRACE/tracing_on
 	echo 65536 >$TRACE/buffer_size_kb
 	echo >$TRACE/trace
+	# Each host has only its own events.
 	for e in $APF_EVENTS; do
-		echo 1 >"$TRACE/events/kvm/$e/enable" 2>/dev/null
+		[ -e "$TRACE/events/$e/enable" ] && echo 1 >"$TRACE/events/$e/enable"
 	done
 	echo 1 >$TRACE/tracing_on
 }
@@ -66,17 +78,22 @@ trace_stop() {
 	out=/results/$1-l1-trace.txt
 	# One pass: rendering the ring buffer as text is the slow part under TCG.
 	awk -v events="$APF_EVENTS" '
-		BEGIN { n = split(events, ev, " "); for (i = 1; i <= n; i++) c[ev[i]] = 0 }
+		BEGIN { n = split(events, ev, " "); for (i = 1; i <= n; i++) { sub(/.*\//, "", ev[i]); c[ev[i]] = 0 } }
 		{ for (i = 1; i <= NF; i++) if ($i ~ /^[a-z_][a-z_0-9]*:$/) { e = substr($i, 1, length($i) - 1); break } }
 		e in c { c[e]++ }
 		e == "kvm_inj_exception" && $(i + 1) == "#PF" && !/reinjected/ { inj++ }
 		{ e = "" }
-		END { for (i = 1; i <= n; i++) print ev[i], c[ev[i]]; print "apf_injected", inj + 0 }
+		END {
+			for (i = 1; i <= n; i++) print ev[i], c[ev[i]]
+			print "apf_injected", inj + 0
+			print "host_not_present", c["kvm_async_pf_not_present"] + c["pvapf_host_not_present"]
+			print "host_ready", c["kvm_async_pf_ready"] + c["pvapf_host_ready"]
+		}
 	' $TRACE/trace >"$out"
 	lost=$(awk '/overrun:/ { s += $2 } END { print s + 0 }' $TRACE/per_cpu/cpu*/stats)
 	echo "overrun $lost" >>"$out"
 	for e in $APF_EVENTS; do
-		echo 0 >"$TRACE/events/kvm/$e/enable" 2>/dev/null
+		[ -e "$TRACE/events/$e/enable" ] && echo 0 >"$TRACE/events/$e/enable"
 	done
 }
 
@@ -96,7 +113,7 @@ run_l2() {
 	[ "$kernel" = stock ] && machine=microvm,acpi=on
 	t0=$(date +%s)
 	trace_start
-	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
+	PVAPF_LABEL=$label sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
 		l2ctl --log "/results/$label-l2.log" --timeout "$L2_TIMEOUT" --hookdir /pvapf/hooks -- \
 		qemu-system-x86_64 -accel kvm -cpu "$L2_CPU" -M "$machine" -m "${L2_MEM}M" -smp "$L2_SMP" \
 		-nodefaults -no-reboot -display none -no-user-config \
@@ -112,10 +129,19 @@ run_l2() {
 	check_l2_clean "$label" "$rc"
 }
 
+# host_counter LABEL NAME FIELD: a pvapf host counter of that run's VM from the snapshot
+# the L2 took with "l1_call host-counters NAME" (see hooks/host-counters).
+host_counter() {
+	awk -v k="$3" '$1 == k { print $2 }' "/results/$1-host-$2.txt" 2>/dev/null
+}
+
 # A guest that did not reach its end marker, or printed a panic/WARN/BUG, fails the run.
+# With L2_EXPECT_RC set the scenario ends the VMM itself and only that status is checked.
 check_l2_clean() {
 	log=/results/$1-l2.log
-	if [ "$2" != 0 ]; then
+	if [ -n "$L2_EXPECT_RC" ]; then
+		check_cmp "$1: L2 VMM ended as the scenario made it" "$2" -eq "$L2_EXPECT_RC"
+	elif [ "$2" != 0 ]; then
 		fail "$1: L2 VMM exited with $2 (log: $1-l2.log, $1-qemu.err)"
 	elif grep -qE "$KERNEL_BAD" "$log"; then
 		fail "$1: L2 kernel reported: $(grep -m1 -E "$KERNEL_BAD" "$log")"

@@ -37,3 +37,6 @@ pvapf_workload() {
 	pvapf_counters after
 	return $rc
 }
+
+# Snapshot the pvapf host counters of this VM in L1 (see hooks/host-counters).
+host_snapshot() { l1_call host-counters "$1"; }

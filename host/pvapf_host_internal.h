@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pvapf_host_internal.h - shared between the pvapf host files only.
+ */
+#ifndef _PVAPF_HOST_INTERNAL_H
+#define _PVAPF_HOST_INTERNAL_H
+
+#include <linux/kvm_host.h>
+#include <linux/workqueue.h>
+#include <pvapf_abi.h>
+
+#include "pvapf_host.h"
+
+enum pvapf_host_policy {
+	PVAPF_POLICY_OFF,
+	PVAPF_POLICY_ALWAYS,
+	PVAPF_POLICY_ADAPTIVE,
+	PVAPF_POLICY_NR
+};
+
+#define PVAPF_HOST_MAX_OUTSTANDING_DEFAULT	64
+#define PVAPF_HOST_MAX_OUTSTANDING_LIMIT	1024
+
+/* Why a fault that needs I/O is handled synchronously (or not). */
+enum pvapf_host_decision {
+	PVAPF_DECIDE_ASYNC,
+	PVAPF_DECIDE_OFF,
+	PVAPF_DECIDE_CANNOT_DELIVER,
+	PVAPF_DECIDE_QUEUE_FULL,
+	PVAPF_DECIDE_REPEATED,
+	PVAPF_DECIDE_ADAPTIVE,
+	PVAPF_DECIDE_NOMEM,
+};
+
+/* One async fault: owned by the vCPU from NOT_PRESENT until READY (or cancel). */
+struct pvapf_host_work {
+	struct work_struct work;
+	struct list_head queued_link;	/* vcpu ->queued, vCPU thread only */
+	struct list_head done_link;	/* vcpu ->done, under done_lock */
+	struct kvm_vcpu *vcpu;
+	gpa_t cr2_or_gpa;
+	gfn_t gfn;
+	unsigned long hva;
+	u64 error_code;
+	unsigned long pgd;
+	bool direct;
+	bool injected;
+	u32 token;
+	u64 t_queued;
+	u64 t_done;
+};
+
+extern struct workqueue_struct *pvapf_host_wq;
+extern struct kmem_cache *pvapf_host_work_cache;
+extern atomic_t pvapf_host_outstanding_total;
+extern int pvapf_host_default_policy;
+
+static inline struct pvapf_host_vcpu *pvapf_vcpu(struct kvm_vcpu *vcpu)
+{
+	return &vcpu->arch.pvapf;
+}
+
+static inline struct pvapf_host_vm *pvapf_vm(struct kvm *kvm)
+{
+	return &kvm->arch.pvapf;
+}
+
+static inline void pvapf_count(struct kvm_vcpu *vcpu, enum pvapf_host_counter c)
+{
+	vcpu->arch.pvapf.counters[c]++;
+}
+
+/* pvapf_host_policy.c */
+const char *pvapf_policy_name(int policy);
+int pvapf_policy_parse(const char *buf);
+bool pvapf_adaptive_wants_async(struct kvm_vcpu *vcpu);
+void pvapf_swapin_sample(struct kvm_vcpu *vcpu, u64 ns);
+void pvapf_ready_ack_sample(struct kvm_vcpu *vcpu, u64 ns);
+u64 pvapf_round_trip_ns(struct kvm *kvm);
+
+/* pvapf_host_fault.c */
+void pvapf_work_free(struct pvapf_host_work *w);
+
+/* pvapf_host_ready.c */
+void pvapf_ready_kick(struct kvm_vcpu *vcpu);
+
+/* pvapf_host_deliver.c */
+bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu);
+bool pvapf_inject_not_present(struct kvm_vcpu *vcpu, u32 token);
+bool pvapf_inject_ready(struct kvm_vcpu *vcpu, u32 token);
+bool pvapf_ready_slot_free(struct kvm_vcpu *vcpu);
+
+/* pvapf_host_sysfs.c */
+int pvapf_sysfs_init(void);
+void pvapf_sysfs_exit(void);
+int pvapf_sysfs_vm_add(struct kvm *kvm);
+void pvapf_sysfs_vm_del(struct kvm *kvm);
+
+#endif /* _PVAPF_HOST_INTERNAL_H */

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvapf_host_main.c - module, VM and vCPU lifecycle of the pvapf host.
+ */
+#include <linux/kvm_host.h>
+#include <linux/slab.h>
+
+#include "pvapf_host_internal.h"
+
+#define CREATE_TRACE_POINTS
+#include "pvapf_host_trace.h"
+
+struct workqueue_struct *pvapf_host_wq;
+struct kmem_cache *pvapf_host_work_cache;
+atomic_t pvapf_host_outstanding_total = ATOMIC_INIT(0);
+int pvapf_host_default_policy = PVAPF_POLICY_ADAPTIVE;
+
+int pvapf_host_init(void)
+{
+	int r = -ENOMEM;
+
+	pvapf_host_work_cache = KMEM_CACHE(pvapf_host_work, 0);
+	if (!pvapf_host_work_cache)
+		return r;
+	/* Swap-ins run under memory pressure: keep a rescuer thread. */
+	pvapf_host_wq = alloc_workqueue("pvapf_host", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	if (!pvapf_host_wq)
+		goto err_cache;
+	r = pvapf_sysfs_init();
+	if (r)
+		goto err_wq;
+	return 0;
+err_wq:
+	destroy_workqueue(pvapf_host_wq);
+err_cache:
+	kmem_cache_destroy(pvapf_host_work_cache);
+	return r;
+}
+
+/* Every VM is gone, so every work item has been cancelled or freed. */
+void pvapf_host_exit(void)
+{
+	pvapf_sysfs_exit();
+	destroy_workqueue(pvapf_host_wq);
+	kmem_cache_destroy(pvapf_host_work_cache);
+}
+
+void pvapf_host_vm_init(struct kvm *kvm)
+{
+	struct pvapf_host_vm *vm = pvapf_vm(kvm);
+
+	vm->policy = READ_ONCE(pvapf_host_default_policy);
+	vm->max_outstanding = PVAPF_HOST_MAX_OUTSTANDING_DEFAULT;
+	atomic_set(&vm->next_token, 0);
+	vm->pid = task_tgid_nr(current);
+}
+
+int pvapf_host_vm_post_init(struct kvm *kvm)
+{
+	return pvapf_sysfs_vm_add(kvm);
+}
+
+/* Before the vCPUs are torn down: the policy files go first. */
+void pvapf_host_vm_destroy(struct kvm *kvm)
+{
+	pvapf_sysfs_vm_del(kvm);
+}
+
+void pvapf_host_vcpu_init(struct kvm_vcpu *vcpu)
+{
+	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
+
+	memset(pv, 0, sizeof(*pv));
+	INIT_LIST_HEAD(&pv->queued);
+	INIT_LIST_HEAD(&pv->done);
+	spin_lock_init(&pv->done_lock);
+	memset(pv->recent, 0xff, sizeof(pv->recent));
+}
+
+/* vCPU reset (also INIT): registers to 0 and nothing outstanding. */
+void pvapf_host_vcpu_reset(struct kvm_vcpu *vcpu)
+{
+	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
+
+	pvapf_host_vcpu_cancel_all(vcpu);
+	pv->msr_en = 0;
+	pv->msr_int = 0;
+	pv->vector = 0;
+	pv->enabled = false;
+}

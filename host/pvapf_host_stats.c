@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvapf_host_stats.c - counters in debugfs, next to KVM's own per-VM and
+ * per-vCPU files:
+ *   /sys/kernel/debug/kvm/<pid>-<fd>/pvapf_counters        (sum over vCPUs)
+ *   /sys/kernel/debug/kvm/<pid>-<fd>/vcpu<N>/pvapf_counters
+ * One "name value" per line.  The layout is stable: lines are only ever
+ * appended, never renamed or reordered (README "Host counters").
+ */
+#include <linux/debugfs.h>
+#include <linux/kvm_host.h>
+#include <linux/seq_file.h>
+
+#include "pvapf_host_internal.h"
+
+static const char *const pvapf_counter_names[PVAPF_HC_NR] = {
+	[PVAPF_HC_ASYNC_STARTED] = "async_started",
+	[PVAPF_HC_SYNC_POLICY_OFF] = "sync_policy_off",
+	[PVAPF_HC_SYNC_CANNOT_DELIVER] = "sync_cannot_deliver",
+	[PVAPF_HC_SYNC_QUEUE_FULL] = "sync_queue_full",
+	[PVAPF_HC_SYNC_REPEATED] = "sync_repeated",
+	[PVAPF_HC_SYNC_ADAPTIVE] = "sync_adaptive",
+	[PVAPF_HC_SYNC_NOMEM] = "sync_nomem",
+	[PVAPF_HC_INLINE_SWAPIN] = "inline_swapin",
+	[PVAPF_HC_NOT_PRESENT] = "not_present",
+	[PVAPF_HC_READY] = "ready",
+	[PVAPF_HC_READY_UNDELIVERED] = "ready_undelivered",
+	[PVAPF_HC_WAKE_ALL] = "wake_all",
+	[PVAPF_HC_ACK] = "ack",
+	[PVAPF_HC_ACK_SPURIOUS] = "ack_spurious",
+	[PVAPF_HC_CANCELLED] = "cancelled",
+	[PVAPF_HC_MAPPED_ON_COMPLETION] = "mapped_on_completion",
+	[PVAPF_HC_REFAULT] = "refault",
+	[PVAPF_HC_SWAPIN_SAMPLES] = "swapin_samples",
+	[PVAPF_HC_SWAPIN_NS_TOTAL] = "swapin_ns_total",
+	[PVAPF_HC_SWAPIN_NS_MAX] = "swapin_ns_max",
+	[PVAPF_HC_BAD_MSR_WRITE] = "bad_msr_write",
+	[PVAPF_HC_ENABLE_LAPIC_DISABLED] = "enable_lapic_disabled",
+};
+
+static void pvapf_show_counters(struct seq_file *m, const u64 *c, unsigned int outstanding)
+{
+	unsigned int i;
+	u64 n = c[PVAPF_HC_SWAPIN_SAMPLES];
+
+	for (i = 0; i < PVAPF_HC_NR; i++)
+		seq_printf(m, "%s %llu\n", pvapf_counter_names[i], c[i]);
+	seq_printf(m, "outstanding %u\n", outstanding);
+	seq_printf(m, "swapin_ns_mean %llu\n",
+		   n ? div64_u64(c[PVAPF_HC_SWAPIN_NS_TOTAL], n) : 0);
+}
+
+static int pvapf_vcpu_show(struct seq_file *m, void *unused)
+{
+	struct kvm_vcpu *vcpu = m->private;
+	u64 c[PVAPF_HC_NR];
+	unsigned int i;
+
+	for (i = 0; i < PVAPF_HC_NR; i++)
+		c[i] = READ_ONCE(pvapf_vcpu(vcpu)->counters[i]);
+	pvapf_show_counters(m, c, READ_ONCE(pvapf_vcpu(vcpu)->outstanding));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pvapf_vcpu);
+
+static int pvapf_vm_show(struct seq_file *m, void *unused)
+{
+	struct kvm *kvm = m->private;
+	struct pvapf_host_vm *vm = pvapf_vm(kvm);
+	unsigned int outstanding = 0;
+	struct kvm_vcpu *vcpu;
+	u64 c[PVAPF_HC_NR] = {};
+	unsigned long v;
+	unsigned int i;
+
+	kvm_for_each_vcpu(v, vcpu, kvm) {
+		const u64 *vc = pvapf_vcpu(vcpu)->counters;
+
+		for (i = 0; i < PVAPF_HC_NR; i++) {
+			if (i == PVAPF_HC_SWAPIN_NS_MAX)
+				c[i] = max(c[i], READ_ONCE(vc[i]));
+			else
+				c[i] += READ_ONCE(vc[i]);
+		}
+		outstanding += READ_ONCE(pvapf_vcpu(vcpu)->outstanding);
+	}
+	pvapf_show_counters(m, c, outstanding);
+	seq_printf(m, "policy %s\n", pvapf_policy_name(READ_ONCE(vm->policy)));
+	seq_printf(m, "swapin_ewma_ns %llu\n", READ_ONCE(vm->swapin_ewma_ns));
+	seq_printf(m, "round_trip_ns %llu\n", pvapf_round_trip_ns(kvm));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pvapf_vm);
+
+void pvapf_host_vm_debugfs(struct kvm *kvm)
+{
+	debugfs_create_file("pvapf_counters", 0400, kvm->debugfs_dentry, kvm,
+			    &pvapf_vm_fops);
+}
+
+void pvapf_host_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir)
+{
+	debugfs_create_file("pvapf_counters", 0400, dir, vcpu, &pvapf_vcpu_fops);
+}

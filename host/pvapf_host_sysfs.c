@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvapf_host_sysfs.c - policy from outside the VMM, root only:
+ *   /sys/kernel/pvapf/default_policy          policy new VMs start with
+ *   /sys/kernel/pvapf/outstanding             async faults in flight, all VMs
+ *   /sys/kernel/pvapf/vms/<pid>-<n>/pid       the VMM process that created it
+ *   /sys/kernel/pvapf/vms/<pid>-<n>/policy    off | always | adaptive
+ *   /sys/kernel/pvapf/vms/<pid>-<n>/max_outstanding   per vCPU, 1..1024
+ * A libvirt hook finds a domain's VM from the QEMU pid (vms/<pid>-*).
+ * Invalid writes fail with -EINVAL and a log line naming the value.
+ */
+#include <linux/kobject.h>
+#include <linux/kvm_host.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+
+#include "pvapf_host_internal.h"
+
+struct pvapf_host_vm_sysfs {
+	struct kobject kobj;
+	struct kvm *kvm;
+};
+
+static struct kobject *pvapf_root;
+static struct kset *pvapf_vms;
+static atomic_t pvapf_vm_seq = ATOMIC_INIT(0);
+
+static struct kvm *pvapf_kobj_kvm(struct kobject *kobj)
+{
+	return container_of(kobj, struct pvapf_host_vm_sysfs, kobj)->kvm;
+}
+
+static int pvapf_invalid(struct kobject *kobj, const char *attr, const char *buf)
+{
+	pr_warn_ratelimited("pvapf: %s/%s: invalid value '%.*s'\n",
+			    kobject_name(kobj), attr, (int)strcspn(buf, "\n"), buf);
+	return -EINVAL;
+}
+
+static ssize_t policy_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  pvapf_policy_name(READ_ONCE(pvapf_vm(pvapf_kobj_kvm(kobj))->policy)));
+}
+
+static ssize_t policy_store(struct kobject *kobj, struct kobj_attribute *a,
+			    const char *buf, size_t len)
+{
+	int p = pvapf_policy_parse(buf);
+
+	if (p < 0)
+		return pvapf_invalid(kobj, "policy (want off, always or adaptive)", buf);
+	WRITE_ONCE(pvapf_vm(pvapf_kobj_kvm(kobj))->policy, p);
+	return len;
+}
+
+static ssize_t max_outstanding_show(struct kobject *kobj, struct kobj_attribute *a,
+				    char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(pvapf_vm(pvapf_kobj_kvm(kobj))->max_outstanding));
+}
+
+static ssize_t max_outstanding_store(struct kobject *kobj, struct kobj_attribute *a,
+				     const char *buf, size_t len)
+{
+	unsigned int n;
+
+	if (kstrtouint(buf, 10, &n) || !n || n > PVAPF_HOST_MAX_OUTSTANDING_LIMIT)
+		return pvapf_invalid(kobj, "max_outstanding (want 1..1024)", buf);
+	WRITE_ONCE(pvapf_vm(pvapf_kobj_kvm(kobj))->max_outstanding, n);
+	return len;
+}
+
+static ssize_t pid_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", pvapf_vm(pvapf_kobj_kvm(kobj))->pid);
+}
+
+static struct kobj_attribute pvapf_attr_policy = __ATTR(policy, 0600, policy_show,
+							 policy_store);
+static struct kobj_attribute pvapf_attr_max = __ATTR(max_outstanding, 0600,
+						      max_outstanding_show,
+						      max_outstanding_store);
+static struct kobj_attribute pvapf_attr_pid = __ATTR(pid, 0400, pid_show, NULL);
+
+static struct attribute *pvapf_vm_attrs[] = {
+	&pvapf_attr_policy.attr,
+	&pvapf_attr_max.attr,
+	&pvapf_attr_pid.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(pvapf_vm);
+
+static void pvapf_vm_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct pvapf_host_vm_sysfs, kobj));
+}
+
+static const struct kobj_type pvapf_vm_ktype = {
+	.release = pvapf_vm_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = pvapf_vm_groups,
+};
+
+int pvapf_sysfs_vm_add(struct kvm *kvm)
+{
+	struct pvapf_host_vm_sysfs *s;
+	int r;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	s->kvm = kvm;
+	s->kobj.kset = pvapf_vms;
+	r = kobject_init_and_add(&s->kobj, &pvapf_vm_ktype, NULL, "%d-%d",
+				 pvapf_vm(kvm)->pid, atomic_inc_return(&pvapf_vm_seq));
+	if (r) {
+		kobject_put(&s->kobj);
+		return r;
+	}
+	pvapf_vm(kvm)->sysfs = s;
+	return 0;
+}
+
+void pvapf_sysfs_vm_del(struct kvm *kvm)
+{
+	struct pvapf_host_vm_sysfs *s = pvapf_vm(kvm)->sysfs;
+
+	if (!s)
+		return;
+	/* Waits for readers and writers of the files; none can start after. */
+	kobject_del(&s->kobj);
+	kobject_put(&s->kobj);
+	pvapf_vm(kvm)->sysfs = NULL;
+}
+
+static ssize_t default_policy_show(struct kobject *kobj, struct kobj_attribute *a,
+				   char *buf)
+{
+	return sysfs_emit(buf, "%s\n", pvapf_policy_name(READ_ONCE(pvapf_host_default_policy)));
+}
+
+static ssize_t default_policy_store(struct kobject *kobj, struct kobj_attribute *a,
+				    const char *buf, size_t len)
+{
+	int p = pvapf_policy_parse(buf);
+
+	if (p < 0)
+		return pvapf_invalid(kobj, "default_policy (want off, always or adaptive)", buf);
+	WRITE_ONCE(pvapf_host_default_policy, p);
+	return len;
+}
+
+static ssize_t outstanding_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&pvapf_host_outstanding_total));
+}
+
+static struct kobj_attribute pvapf_attr_default = __ATTR(default_policy, 0600,
+							  default_policy_show,
+							  default_policy_store);
+static struct kobj_attribute pvapf_attr_outstanding = __ATTR(outstanding, 0400,
+							      outstanding_show, NULL);
+
+static struct attribute *pvapf_root_attrs[] = {
+	&pvapf_attr_default.attr,
+	&pvapf_attr_outstanding.attr,
+	NULL
+};
+
+static const struct attribute_group pvapf_root_group = {
+	.attrs = pvapf_root_attrs,
+};
+
+int pvapf_sysfs_init(void)
+{
+	int r;
+
+	pvapf_root = kobject_create_and_add("pvapf", kernel_kobj);
+	if (!pvapf_root)
+		return -ENOMEM;
+	r = sysfs_create_group(pvapf_root, &pvapf_root_group);
+	if (r)
+		goto err;
+	pvapf_vms = kset_create_and_add("vms", NULL, pvapf_root);
+	if (!pvapf_vms) {
+		r = -ENOMEM;
+		goto err;
+	}
+	return 0;
+err:
+	kobject_put(pvapf_root);
+	return r;
+}
+
+void pvapf_sysfs_exit(void)
+{
+	kset_unregister(pvapf_vms);
+	kobject_put(pvapf_root);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pvapf_host_trace.h - tracepoints of the pvapf host (events/pvapf_host/).
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM pvapf_host
+
+#if !defined(_PVAPF_HOST_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _PVAPF_HOST_TRACE_H
+
+#include <linux/tracepoint.h>
+
+TRACE_EVENT(pvapf_host_not_present,
+	    TP_PROTO(unsigned int vcpu_id, u32 token, u64 gpa),
+	    TP_ARGS(vcpu_id, token, gpa),
+	    TP_STRUCT__entry(__field(unsigned int, vcpu_id)
+			     __field(u32, token)
+			     __field(u64, gpa)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->token = token;
+			   __entry->gpa = gpa;),
+	    TP_printk("vcpu %u token %#x gpa %#llx", __entry->vcpu_id,
+		      __entry->token, __entry->gpa)
+);
+
+TRACE_EVENT(pvapf_host_ready,
+	    TP_PROTO(unsigned int vcpu_id, u32 token, u64 gpa, u64 swapin_ns),
+	    TP_ARGS(vcpu_id, token, gpa, swapin_ns),
+	    TP_STRUCT__entry(__field(unsigned int, vcpu_id)
+			     __field(u32, token)
+			     __field(u64, gpa)
+			     __field(u64, swapin_ns)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->token = token;
+			   __entry->gpa = gpa;
+			   __entry->swapin_ns = swapin_ns;),
+	    TP_printk("vcpu %u token %#x gpa %#llx swapin_ns %llu", __entry->vcpu_id,
+		      __entry->token, __entry->gpa, __entry->swapin_ns)
+);
+
+TRACE_EVENT(pvapf_host_sync,
+	    TP_PROTO(unsigned int vcpu_id, u64 gpa, int reason),
+	    TP_ARGS(vcpu_id, gpa, reason),
+	    TP_STRUCT__entry(__field(unsigned int, vcpu_id)
+			     __field(u64, gpa)
+			     __field(int, reason)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->gpa = gpa;
+			   __entry->reason = reason;),
+	    TP_printk("vcpu %u gpa %#llx reason %s", __entry->vcpu_id, __entry->gpa,
+		      __print_symbolic(__entry->reason,
+				       { 1, "off" }, { 2, "cannot_deliver" },
+				       { 3, "queue_full" }, { 4, "repeated" },
+				       { 5, "adaptive" }, { 6, "nomem" }))
+);
+
+TRACE_EVENT(pvapf_host_bad_msr,
+	    TP_PROTO(unsigned int vcpu_id, u32 msr, u64 data, const char *why),
+	    TP_ARGS(vcpu_id, msr, data, why),
+	    TP_STRUCT__entry(__field(unsigned int, vcpu_id)
+			     __field(u32, msr)
+			     __field(u64, data)
+			     __string(why, why)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->msr = msr;
+			   __entry->data = data;
+			   __assign_str(why);),
+	    TP_printk("vcpu %u msr %#x data %#llx: %s", __entry->vcpu_id,
+		      __entry->msr, __entry->data, __get_str(why))
+);
+
+#endif /* _PVAPF_HOST_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE pvapf_host_trace
+#include <trace/define_trace.h>

@@ -1,0 +1,95 @@
+# shellcheck shell=sh
+# The pvapf host (L1 = our kernel) with our guest and with Debian's unmodified guest:
+# NOT_PRESENT/READY flow, counters and tracepoints agree, every task finishes and nothing is
+# left outstanding; the per-VM sysfs policy directory works as a libvirt hook would use it
+# and refuses bad values; policy "off" gives no async faults; bad guest MSR writes get #GP
+# and are counted, never a host WARN (panic_on_warn is set in L1).
+SWAP=disk
+L0_TIMEOUT=1500
+L2_MEM=256
+
+l2_main() {
+	case "$(l2_mode)" in
+	badmsr)
+		apfmsr
+		rc=$?
+		host_snapshot after
+		return $rc
+		;;
+	sysfs)
+		l1_call host-sysfs-check
+		echo "RESULT sysfs rc=$?"
+		;;
+	esac
+	before=$(hyp_count)
+	pvapf_workload 4
+	rc=$?
+	echo "RESULT hyp delta=$(($(hyp_count) - before))"
+	# Guest counters on both sides of the host's: L1 swapped out all of the guest, so
+	# these very commands can fault too, and host and guest are compared as a sandwich.
+	host_snapshot after
+	pvapf_counters after2
+	return $rc
+}
+
+global_outstanding() { cat /sys/kernel/pvapf/outstanding; }
+
+l1_main() {
+	run_l2 pv pvapf pvapf.mode=sysfs
+	check_cmp "pv: nothing outstanding once the VM is gone" "$(global_outstanding)" -eq 0
+	run_l2 stock stock
+	echo off >/sys/kernel/pvapf/default_policy
+	run_l2 off pvapf
+	echo adaptive >/sys/kernel/pvapf/default_policy
+	run_l2 badmsr pvapf no-kvmapf pvapf.mode=badmsr
+
+	check_pvapf_guest pv 1
+	check_cmp "pv: sysfs policy directory checks (hooks/host-sysfs-check)" "$(l2_result pv sysfs rc)" -eq 0
+	check_cmp "pv: host started async faults" "$(host_counter pv after async_started)" -gt 0
+	check_cmp "pv: adaptive policy went async on the disk" "$(host_counter pv after async_started)" -gt 1000
+	for c in not_present ready; do
+		check_cmp "pv: guest $c before the host's snapshot <= host $c" \
+			"$(l2_result pv after $c)" -le "$(host_counter pv after $c)"
+		check_cmp "pv: host $c <= guest $c after the host's snapshot" \
+			"$(host_counter pv after $c)" -le "$(l2_result pv after2 $c)"
+	done
+	check_cmp "pv: tracepoint count covers the counter" \
+		"$(trace_count pv pvapf_host_not_present)" -ge "$(host_counter pv after not_present)"
+	check_cmp "pv: every READY acknowledged" \
+		"$(host_counter pv after ack)" -ge "$(host_counter pv after ready)"
+	check_cmp "pv: no spurious ACK" "$(host_counter pv after ack_spurious)" -eq 0
+	check_cmp "pv: nothing outstanding after the workload" "$(host_counter pv after outstanding)" -eq 0
+	check_cmp "pv: swap-in latency measured" "$(host_counter pv after swapin_ns_mean)" -gt 0
+
+	check_cmp "stock: memtouch finished both rounds" "$(l2_count stock memtouch)" -eq 2
+	check_cmp "stock: every page read back intact" "$(l2_sum stock memtouch bad_pages)" -eq 0
+	check_cmp "stock: adaptive policy went async on the disk" "$(host_counter stock after async_started)" -gt 1000
+	check_cmp "stock: L1 injected not-present" "$(trace_count stock apf_injected)" -gt 0
+	check_cmp "stock: L2 took page-ready interrupts" "$(l2_result stock hyp delta)" -gt 0
+	check_cmp "stock: nothing outstanding after the workload" "$(host_counter stock after outstanding)" -eq 0
+
+	check_cmp "off: memtouch finished both rounds" "$(l2_count off memtouch)" -eq 2
+	check_cmp "off: every page read back intact" "$(l2_sum off memtouch bad_pages)" -eq 0
+	check_cmp "off: policy off started no async fault" "$(host_counter off after async_started)" -eq 0
+	check_cmp "off: faults went synchronous by policy" "$(host_counter off after sync_policy_off)" -gt 0
+	check_cmp "off: no not-present injected" "$(trace_count off apf_injected)" -eq 0
+
+	if echo bogus >/sys/kernel/pvapf/default_policy 2>/dev/null; then
+		fail "default_policy accepted 'bogus'"
+	elif ! dmesg | grep -q "pvapf: pvapf/default_policy .*invalid value 'bogus'"; then
+		fail "default_policy: no log line naming 'bogus'"
+	else
+		pass "default_policy refuses 'bogus' with a log line naming it"
+	fi
+
+	for c in en_reserved_bit4 en_reserved_bit5 en_before_vector int_vector_below_32 \
+		int_reserved_bits en_unbacked_gpa ack_reserved_bits; do
+		check_cmp "badmsr: $c is #GP" "$(grep -c "^RESULT apfmsr case=$c rc=EIO" /results/badmsr-l2.log)" -eq 1
+	done
+	for c in int_valid_vector ack_nothing_pending en_disable; do
+		check_cmp "badmsr: $c accepted" "$(grep -c "^RESULT apfmsr case=$c rc=0" /results/badmsr-l2.log)" -eq 1
+	done
+	check_cmp "badmsr: every rejected write counted" "$(host_counter badmsr after bad_msr_write)" -eq 7
+	check_cmp "badmsr: ACK with nothing pending counted" "$(host_counter badmsr after ack_spurious)" -eq 1
+	check_cmp "badmsr: rejected writes traced" "$(trace_count badmsr pvapf_host_bad_msr)" -eq 7
+}

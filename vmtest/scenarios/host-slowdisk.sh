@@ -1,0 +1,59 @@
+# shellcheck shell=sh
+# The pvapf host on a slow swap device (the virtio disk behind dm-delay, 5 ms per read):
+# the adaptive policy goes async for most faults here (on zram it stays inline,
+# host-zram.sh). Then a VMM is SIGKILLed while faults are in flight: the host must
+# cancel or flush every work item, leak nothing (global outstanding back to 0) and not
+# WARN or oops (panic_on_warn is set in L1).
+SWAP=slowdisk
+L0_TIMEOUT=1500
+L2_MEM=256
+
+l2_main() {
+	case "$(l2_mode)" in
+	kill) memtouch --mib 64 --threads 4 --rounds 50 ;;
+	*)
+		pvapf_workload 4
+		rc=$?
+		host_snapshot after
+		return $rc
+		;;
+	esac
+}
+
+# vm_outstanding: async faults in flight in the running VM(s).
+vm_outstanding() {
+	for f in /sys/kernel/debug/kvm/*/pvapf_counters; do
+		[ -r "$f" ] && awk '$1 == "outstanding" { print $2 }' "$f"
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+
+l1_main() {
+	run_l2 slow pvapf
+	check_pvapf_guest slow 1
+	check_cmp "slow: policy is adaptive" "$(grep -c '^policy adaptive' /results/slow-host-after.txt)" -eq 1
+	check_cmp "slow: adaptive chose async more often than sync" \
+		"$(host_counter slow after async_started)" -gt "$(host_counter slow after sync_adaptive)"
+	check_cmp "slow: nothing outstanding after the workload" "$(host_counter slow after outstanding)" -eq 0
+
+	L2_EXPECT_RC=137 run_l2 kill pvapf pvapf.mode=kill &
+	bg=$!
+	# Poll for the condition, bounded (about 5 minutes); the guest re-reads far longer.
+	n=0 i=0
+	while [ $i -lt 30000 ]; do
+		n=$(vm_outstanding)
+		[ "$n" -gt 0 ] && break
+		i=$((i + 1))
+		usleep 10000
+	done
+	kill -9 $(pidof qemu-system-x86_64)
+	wait $bg
+	check_cmp "kill: async faults were in flight at the kill" "$n" -gt 0
+	# VM teardown ends with the last reference to it; poll (bounded) for the count.
+	i=0
+	while [ "$(cat /sys/kernel/pvapf/outstanding)" != 0 ] && [ $i -lt 1000 ]; do
+		i=$((i + 1))
+		usleep 10000
+	done
+	check_cmp "kill: nothing outstanding after teardown" "$(cat /sys/kernel/pvapf/outstanding)" -eq 0
+	check_cmp "kill: the VM's sysfs directory is gone" "$(ls /sys/kernel/pvapf/vms | wc -l)" -eq 0
+}
