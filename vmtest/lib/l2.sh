@@ -30,9 +30,10 @@ pvapf_counter() { awk -v k="$1" '$1 == k { print $2 }' $PVAPF_COUNTERS; }
 l2_mode() { pvapf_arg mode; }
 
 # The standard guest workload: counters, memtouch re-reading swapped memory, counters.
+# pvapf_workload [THREADS [MIB]] (default 4 threads over 128 MiB)
 pvapf_workload() {
 	pvapf_counters before
-	memtouch --mib 128 --threads "${1:-4}" --rounds 2
+	memtouch --mib "${2:-128}" --threads "${1:-4}" --rounds 2
 	rc=$?
 	pvapf_counters after
 	return $rc

@@ -10,9 +10,10 @@ L2_MEM=256
 
 l2_main() {
 	case "$(l2_mode)" in
-	kill) memtouch --mib 64 --threads 4 --rounds 50 ;;
+	kill) memtouch --mib 32 --threads 4 --rounds 50 ;;
 	*)
-		pvapf_workload 4
+		# 32 MiB: every read takes 5 ms here
+		pvapf_workload 4 32
 		rc=$?
 		host_snapshot after
 		return $rc
@@ -30,6 +31,7 @@ vm_outstanding() {
 l1_main() {
 	run_l2 slow pvapf
 	check_pvapf_guest slow 1
+	check_cmp "slow: L1 swapped guest RAM out" "$(l2_result slow memtouch swap_kb)" -gt 16384
 	check_cmp "slow: policy is adaptive" "$(grep -c '^policy adaptive' /results/slow-host-after.txt)" -eq 1
 	check_cmp "slow: adaptive chose async more often than sync" \
 		"$(host_counter slow after async_started)" -gt "$(host_counter slow after sync_adaptive)"
