@@ -49,6 +49,10 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 	done
 	stage vmtest-baseline-stock-l1 vmtest/run.sh baseline-stock-apf --l1 stock \
 		--out results/vmtest/baseline-stock-apf-l1stock
+	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel as L1.
+	stage kernel-debug scripts/build-kernel.sh debug &&
+		stage vmtest-host-slowdisk-debug-l1 vmtest/run.sh host-slowdisk --l1 debug \
+			--out results/vmtest/host-slowdisk-l1debug
 fi
 
 passed=$(grep -c '^PASS: ' "$SUMMARY")

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Run one nested scenario: boot L1 under QEMU TCG with emulated AMD SVM + nested paging,
 # let the scenario start its L2 guests under L1's KVM, and bring every result back.
-#   vmtest/run.sh SCENARIO [--l1 pvapf|stock] [--swap disk|zram] [--out DIR]
+#   vmtest/run.sh SCENARIO [--l1 pvapf|debug|stock] [--swap disk|zram|slowdisk] [--out DIR]
 # A scenario may set L1_KERNEL=stock|pvapf and SWAP= as defaults for the options.
 # The scenario's L0_TIMEOUT bounds the whole run (VMTEST_TIMEOUT overrides it).
 # Prints the scenario's PASS/FAIL lines; exit 0 only if there is a PASS and no FAIL.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 
-SCEN=${1:?usage: vmtest/run.sh SCENARIO [--l1 pvapf|stock] [--swap disk|zram] [--out DIR]}
+SCEN=${1:?usage: vmtest/run.sh SCENARIO [--l1 pvapf|debug|stock] [--swap disk|zram|slowdisk] [--out DIR]}
 shift
 FILE=$PVAPF_ROOT/vmtest/scenarios/$SCEN.sh
 [ -f "$FILE" ] || die vmtest "" "no scenario '$SCEN' (vmtest/scenarios/$SCEN.sh)"
@@ -32,11 +32,13 @@ OUT=${OUT:-$PVAPF_ROOT/results/vmtest/$SCEN-l1$L1-$SWAP}
 # Our test kernel boots microvm without ACPI (MP table + virtio-mmio on the command line);
 # Debian's kernel has no MPPARSE, so it needs microvm's ACPI tables for its local APIC.
 case "$L1" in
-pvapf) KERNEL=$BUILD/obj-test/arch/x86/boot/bzImage MACHINE=microvm,acpi=off ;;
-stock) KERNEL=$BUILD/stock/vmlinuz MACHINE=microvm,acpi=on ;;
-*) die vmtest "" "--l1 must be pvapf or stock" ;;
+pvapf) KERNEL=$BUILD/obj-test/arch/x86/boot/bzImage MACHINE=microvm,acpi=off IMAGE=pvapf ;;
+# the debug build of our kernel (KASAN, lockdep, kmemleak) as L1, with the same initramfs
+debug) KERNEL=$BUILD/obj-debug/arch/x86/boot/bzImage MACHINE=microvm,acpi=off IMAGE=pvapf ;;
+stock) KERNEL=$BUILD/stock/vmlinuz MACHINE=microvm,acpi=on IMAGE=stock ;;
+*) die vmtest "" "--l1 must be pvapf, debug or stock" ;;
 esac
-INITRD=$BUILD/vmtest/initrd-l1-$L1.cpio
+INITRD=$BUILD/vmtest/initrd-l1-$IMAGE.cpio
 for f in "$KERNEL" "$INITRD"; do
 	[ -f "$f" ] || die vmtest "" "$f missing: run 'make vmtest-images' first"
 done

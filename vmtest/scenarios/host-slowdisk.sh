@@ -3,7 +3,8 @@
 # the adaptive policy goes async for most faults here (on zram it stays inline,
 # host-zram.sh). Then a VMM is SIGKILLed while faults are in flight: the host must
 # cancel or flush every work item, leak nothing (global outstanding back to 0) and not
-# WARN or oops (panic_on_warn is set in L1).
+# WARN or oops (panic_on_warn is set in L1). The suite also runs it with L1 = the debug
+# kernel (--l1 debug: KASAN, lockdep, kmemleak), where it checks for their reports.
 SWAP=slowdisk
 L0_TIMEOUT=1500
 L2_MEM=256
@@ -58,4 +59,18 @@ l1_main() {
 	done
 	check_cmp "kill: nothing outstanding after teardown" "$(cat /sys/kernel/pvapf/outstanding)" -eq 0
 	check_cmp "kill: the VM's sysfs directory is gone" "$(ls /sys/kernel/pvapf/vms | wc -l)" -eq 0
+	[ -e /sys/kernel/debug/kmemleak ] && check_debug_kernel
+}
+
+# Debug L1 only: no KASAN or lockdep report, and no leak kmemleak attributes to KVM or pvapf
+# (kmemleak reports an object only after it stayed unreferenced over two scans).
+check_debug_kernel() {
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/results/kmemleak.txt
+	check_cmp "debug: kmemleak found no KVM/pvapf leak" \
+		"$(grep -cE 'pvapf|kvm' /results/kmemleak.txt)" -eq 0
+	check_cmp "debug: no KASAN report" "$(dmesg | grep -c 'BUG: KASAN')" -eq 0
+	check_cmp "debug: no lockdep report" \
+		"$(dmesg | grep -cE 'possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|BUG: sleeping function')" -eq 0
 }
