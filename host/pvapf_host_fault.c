@@ -213,6 +213,7 @@ void pvapf_host_vcpu_cancel_all(struct kvm_vcpu *vcpu)
 		pvapf_work_free(w);
 		pvapf_count(vcpu, PVAPF_HC_CANCELLED);
 	}
+	pvapf_drop_forwarded(vcpu);
 	pv->outstanding = 0;
 	pv->ready_pending = false;
 	pv->wake_all_pending = false;

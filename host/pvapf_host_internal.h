@@ -83,6 +83,7 @@ void pvapf_work_free(struct pvapf_host_work *w);
 
 /* pvapf_host_ready.c */
 void pvapf_ready_kick(struct kvm_vcpu *vcpu);
+void pvapf_drop_forwarded(struct kvm_vcpu *vcpu);
 
 /* pvapf_host_deliver.c */
 bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu);

@@ -67,6 +67,65 @@ static bool pvapf_ready_deliverable(struct kvm_vcpu *vcpu)
 	       pvapf_ready_slot_free(vcpu);
 }
 
+/*
+ * Test aid (sysfs debug_ready_other_vcpu): hand the READY to the next vCPU,
+ * as the ABI allows and a stock host never does, so that a guest's
+ * READY-on-another-cpu paths run.  The token goes into the target's ring,
+ * which only the target's thread drains: no vCPU touches another's state.
+ */
+static bool pvapf_forward_ready(struct kvm_vcpu *vcpu, u32 token)
+{
+	struct kvm *kvm = vcpu->kvm;
+	int n = atomic_read(&kvm->online_vcpus);
+	struct pvapf_host_vcpu *tpv;
+	struct kvm_vcpu *target;
+	bool queued = false;
+
+	if (n < 2)
+		return false;
+	target = kvm_get_vcpu(kvm, (vcpu->vcpu_idx + 1) % n);
+	if (!target || target == vcpu)
+		return false;
+	tpv = pvapf_vcpu(target);
+	spin_lock(&tpv->done_lock);
+	if (tpv->fwd_head - tpv->fwd_tail < PVAPF_HOST_FORWARDED) {
+		tpv->fwd[tpv->fwd_head % PVAPF_HOST_FORWARDED] =
+			(struct pvapf_host_forwarded){ .token = token, .origin = vcpu };
+		tpv->fwd_head++;
+		queued = true;
+	}
+	spin_unlock(&tpv->done_lock);
+	if (queued)
+		pvapf_ready_kick(target);
+	return queued;
+}
+
+static bool pvapf_pop_forwarded(struct pvapf_host_vcpu *pv, struct pvapf_host_forwarded *f)
+{
+	bool any;
+
+	spin_lock(&pv->done_lock);
+	any = pv->fwd_head != pv->fwd_tail;
+	if (any)
+		*f = pv->fwd[pv->fwd_tail++ % PVAPF_HOST_FORWARDED];
+	spin_unlock(&pv->done_lock);
+	return any;
+}
+
+/*
+ * Forwarded tokens this vCPU cannot deliver any more (APF disabled, reset):
+ * their sleepers are on other vCPUs, which get a wake-all so none sleeps on.
+ */
+void pvapf_drop_forwarded(struct kvm_vcpu *vcpu)
+{
+	struct pvapf_host_forwarded f;
+
+	while (pvapf_pop_forwarded(pvapf_vcpu(vcpu), &f)) {
+		WRITE_ONCE(pvapf_vcpu(f.origin)->wake_all_pending, true);
+		pvapf_ready_kick(f.origin);
+	}
+}
+
 static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
@@ -78,7 +137,11 @@ static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 	pvapf_map_completed(vcpu, w);
 	pv->recent[pv->recent_next++ % PVAPF_HOST_RECENT] = w->gfn;
 
-	if (pv->enabled && w->injected && pvapf_inject_ready(vcpu, w->token)) {
+	if (pv->enabled && w->injected &&
+	    READ_ONCE(pvapf_vm(vcpu->kvm)->debug_ready_other_vcpu) &&
+	    pvapf_forward_ready(vcpu, w->token)) {
+		pvapf_count(vcpu, PVAPF_HC_READY_FORWARDED);
+	} else if (pv->enabled && w->injected && pvapf_inject_ready(vcpu, w->token)) {
 		pvapf_count(vcpu, PVAPF_HC_READY);
 		trace_pvapf_host_ready(vcpu->vcpu_id, w->token, w->cr2_or_gpa, ns);
 	} else {
@@ -90,8 +153,11 @@ static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 void pvapf_host_deliver_ready(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
+	struct pvapf_host_forwarded f;
 	struct pvapf_host_work *w;
 
+	if (!pv->enabled)
+		pvapf_drop_forwarded(vcpu);
 	for (;;) {
 		if (pv->enabled && !pvapf_ready_deliverable(vcpu))
 			return;
@@ -100,6 +166,16 @@ void pvapf_host_deliver_ready(struct kvm_vcpu *vcpu)
 			if (pv->enabled && pvapf_inject_ready(vcpu, PVAPF_TOKEN_WAKE_ALL)) {
 				pvapf_count(vcpu, PVAPF_HC_WAKE_ALL);
 				trace_pvapf_host_ready(vcpu->vcpu_id, PVAPF_TOKEN_WAKE_ALL, 0, 0);
+			}
+			continue;
+		}
+		if (pv->enabled && pvapf_pop_forwarded(pv, &f)) {
+			if (pvapf_inject_ready(vcpu, f.token)) {
+				pvapf_count(vcpu, PVAPF_HC_READY);
+				trace_pvapf_host_ready(vcpu->vcpu_id, f.token, 0, 0);
+			} else {
+				WRITE_ONCE(pvapf_vcpu(f.origin)->wake_all_pending, true);
+				pvapf_ready_kick(f.origin);
 			}
 			continue;
 		}
@@ -117,5 +193,6 @@ bool pvapf_host_has_ready(struct kvm_vcpu *vcpu)
 	/* While a READY awaits its ACK the guest must run, not the queue. */
 	if (pv->ready_pending || (pv->enabled && !kvm_lapic_enabled(vcpu)))
 		return false;
-	return READ_ONCE(pv->wake_all_pending) || !list_empty_careful(&pv->done);
+	return READ_ONCE(pv->wake_all_pending) || !list_empty_careful(&pv->done) ||
+	       READ_ONCE(pv->fwd_head) != READ_ONCE(pv->fwd_tail);
 }

@@ -39,11 +39,21 @@ enum pvapf_host_counter {
 	PVAPF_HC_SWAPIN_NS_MAX,
 	PVAPF_HC_BAD_MSR_WRITE,
 	PVAPF_HC_ENABLE_LAPIC_DISABLED,
+	PVAPF_HC_READY_FORWARDED,
 	PVAPF_HC_NR
 };
 
 /* Recently completed gfns per vCPU, to notice re-faults on reclaimed pages. */
 #define PVAPF_HOST_RECENT	16
+/* READY tokens another vCPU handed over (debug_ready_other_vcpu), a power of 2. */
+#define PVAPF_HOST_FORWARDED	64
+
+struct kvm_vcpu;
+
+struct pvapf_host_forwarded {
+	u32 token;
+	struct kvm_vcpu *origin;
+};
 
 struct pvapf_host_vcpu {
 	/* Guest-visible registers. */
@@ -63,6 +73,8 @@ struct pvapf_host_vcpu {
 	struct list_head queued;
 	spinlock_t done_lock;	/* protects done: the work item adds to it */
 	struct list_head done;
+	struct pvapf_host_forwarded fwd[PVAPF_HOST_FORWARDED];	/* under done_lock */
+	unsigned int fwd_head, fwd_tail;
 
 	u64 sync_t0;		/* start of a timed synchronous swap-in */
 	unsigned long sync_majflt;
@@ -77,6 +89,7 @@ struct pvapf_host_vm_sysfs;
 
 struct pvapf_host_vm {
 	int policy;		/* enum pvapf_host_policy */
+	bool debug_ready_other_vcpu;	/* test aid: READY on the next vCPU */
 	unsigned int max_outstanding;
 	atomic_t next_token;
 	/* Moving averages; racy updates from several vCPUs are tolerable. */

@@ -36,6 +36,7 @@ static const char *const pvapf_counter_names[PVAPF_HC_NR] = {
 	[PVAPF_HC_SWAPIN_NS_MAX] = "swapin_ns_max",
 	[PVAPF_HC_BAD_MSR_WRITE] = "bad_msr_write",
 	[PVAPF_HC_ENABLE_LAPIC_DISABLED] = "enable_lapic_disabled",
+	[PVAPF_HC_READY_FORWARDED] = "ready_forwarded",
 };
 
 static void pvapf_show_counters(struct seq_file *m, const u64 *c, unsigned int outstanding)

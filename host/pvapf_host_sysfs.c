@@ -6,6 +6,7 @@
  *   /sys/kernel/pvapf/vms/<pid>-<n>/pid       the VMM process that created it
  *   /sys/kernel/pvapf/vms/<pid>-<n>/policy    off | always | adaptive
  *   /sys/kernel/pvapf/vms/<pid>-<n>/max_outstanding   per vCPU, 1..1024
+ *   /sys/kernel/pvapf/vms/<pid>-<n>/debug_ready_other_vcpu   test aid, 0 or 1
  * A libvirt hook finds a domain's VM from the QEMU pid (vms/<pid>-*).
  * Invalid writes fail with -EINVAL and a log line naming the value.
  */
@@ -72,6 +73,24 @@ static ssize_t max_outstanding_store(struct kobject *kobj, struct kobj_attribute
 	return len;
 }
 
+static ssize_t debug_ready_other_vcpu_show(struct kobject *kobj, struct kobj_attribute *a,
+					   char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(pvapf_vm(pvapf_kobj_kvm(kobj))->debug_ready_other_vcpu));
+}
+
+static ssize_t debug_ready_other_vcpu_store(struct kobject *kobj, struct kobj_attribute *a,
+					    const char *buf, size_t len)
+{
+	bool on;
+
+	if (kstrtobool(buf, &on))
+		return pvapf_invalid(kobj, "debug_ready_other_vcpu (want 0 or 1)", buf);
+	WRITE_ONCE(pvapf_vm(pvapf_kobj_kvm(kobj))->debug_ready_other_vcpu, on);
+	return len;
+}
+
 static ssize_t pid_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", pvapf_vm(pvapf_kobj_kvm(kobj))->pid);
@@ -83,11 +102,15 @@ static struct kobj_attribute pvapf_attr_max = __ATTR(max_outstanding, 0600,
 						      max_outstanding_show,
 						      max_outstanding_store);
 static struct kobj_attribute pvapf_attr_pid = __ATTR(pid, 0400, pid_show, NULL);
+static struct kobj_attribute pvapf_attr_debug_other = __ATTR(debug_ready_other_vcpu, 0600,
+							      debug_ready_other_vcpu_show,
+							      debug_ready_other_vcpu_store);
 
 static struct attribute *pvapf_vm_attrs[] = {
 	&pvapf_attr_policy.attr,
 	&pvapf_attr_max.attr,
 	&pvapf_attr_pid.attr,
+	&pvapf_attr_debug_other.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(pvapf_vm);

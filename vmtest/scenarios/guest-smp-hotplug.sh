@@ -1,8 +1,10 @@
 # shellcheck shell=sh
 # The pvapf guest with 2 vCPUs on the pvapf host, once plain and once taking cpu1 offline
 # (and back) while tasks sleep on tokens: every task finishes, none is left asleep, APF is
-# back on both vCPUs. The host policy is "always" so that tasks sleep on every swap-in
-# (adaptive keeps this fast disk mostly synchronous). On Debian's host these 2-vCPU L2s were
+# back on both vCPUs. A third run has the host deliver every READY on the other vCPU
+# (debug_ready_other_vcpu), which the ABI allows and stock hosts never do. The host policy
+# is "always" so that tasks sleep on every swap-in (adaptive keeps this fast disk mostly
+# synchronous). On Debian's host these 2-vCPU L2s were
 # sometimes reset under nested TCG before L1 was given the L0 TSC rate (run.sh).
 L1_KERNEL=pvapf
 SWAP=disk
@@ -20,6 +22,13 @@ offline_while_sleeping() {
 }
 
 l2_main() {
+	if [ "$(l2_mode)" = other ]; then
+		l1_call host-set debug_ready_other_vcpu 1 || return 1
+		pvapf_workload 4
+		rc=$?
+		host_snapshot after
+		return $rc
+	fi
 	[ "$(l2_mode)" = offline ] || { pvapf_workload 4; return; }
 	pvapf_workload 8 </dev/console &
 	pid=$!
@@ -31,8 +40,12 @@ l1_main() {
 	echo always >/sys/kernel/pvapf/default_policy
 	run_l2 smp2 pvapf
 	run_l2 offline pvapf pvapf.mode=offline
+	run_l2 other pvapf pvapf.mode=other
 	check_pvapf_guest smp2 2
 	check_pvapf_guest offline 2
+	check_pvapf_guest other 2
+	check_cmp "other: the host delivered READYs on the other vCPU" \
+		"$(host_counter other after ready_forwarded)" -gt 1000
 	check_cmp "offline: tasks were asleep when cpu1 went offline" \
 		"$(l2_result offline hotplug sleepers_at_offline)" -gt 0
 	check_cmp "offline: cpu1 went offline and came back" "$(l2_result offline hotplug toggled)" -eq 0
