@@ -41,3 +41,21 @@ pvapf_workload() {
 
 # Snapshot the pvapf host counters of this VM in L1 (see hooks/host-counters).
 host_snapshot() { l1_call host-counters "$1"; }
+
+# The pvapf guest's tracepoints: guest_trace_on, then guest_trace_count WORD prints
+# "RESULT WORD pvapf_not_present=N pvapf_ready=N" and stops tracing.
+GTRACE=/sys/kernel/tracing
+guest_trace_on() {
+	mount -t tracefs tracefs $GTRACE 2>/dev/null
+	echo 16384 >$GTRACE/buffer_size_kb
+	echo >$GTRACE/trace
+	echo 1 >$GTRACE/events/pvapf_guest/enable
+}
+
+guest_trace_count() {
+	echo 0 >$GTRACE/events/pvapf_guest/enable
+	echo "RESULT $1 $(awk '
+		/ pvapf_not_present:/ { np++ }
+		/ pvapf_ready:/ { r++ }
+		END { printf "pvapf_not_present=%d pvapf_ready=%d", np, r }' $GTRACE/trace)"
+}

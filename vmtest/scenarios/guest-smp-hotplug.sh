@@ -12,10 +12,10 @@ L0_TIMEOUT=1200
 L2_MEM=256
 L2_SMP=2
 
-# Wait (bounded) until some task sleeps on a token, then take cpu1 away and bring it back.
+# Wait until some task sleeps on a token (bounded by the life of the workload, pid $1: the
+# fill and pageout before its re-reads take a while), then take cpu1 away and bring it back.
 offline_while_sleeping() {
-	n=0
-	while [ "$(pvapf_counter sleepers_current)" = 0 ] && [ $n -lt 2000 ]; do n=$((n + 1)); done
+	while [ "$(pvapf_counter sleepers_current)" = 0 ] && kill -0 "$1" 2>/dev/null; do :; done
 	echo "RESULT hotplug sleepers_at_offline=$(pvapf_counter sleepers_current)"
 	echo 0 >/sys/devices/system/cpu/cpu1/online && echo 1 >/sys/devices/system/cpu/cpu1/online
 	echo "RESULT hotplug toggled=$?"
@@ -32,7 +32,7 @@ l2_main() {
 	[ "$(l2_mode)" = offline ] || { pvapf_workload 4; return; }
 	pvapf_workload 8 </dev/console &
 	pid=$!
-	offline_while_sleeping
+	offline_while_sleeping $pid
 	wait $pid
 }
 
@@ -46,6 +46,8 @@ l1_main() {
 	check_pvapf_guest other 2
 	check_cmp "other: the host delivered READYs on the other vCPU" \
 		"$(host_counter other after ready_forwarded)" -gt 1000
+	check_cmp "other: some READYs arrived before their task slept (wake-before-wait)" \
+		"$(pvapf_delta other woken_before_wait)" -gt 0
 	check_cmp "offline: tasks were asleep when cpu1 went offline" \
 		"$(l2_result offline hotplug sleepers_at_offline)" -gt 0
 	check_cmp "offline: cpu1 went offline and came back" "$(l2_result offline hotplug toggled)" -eq 0

@@ -22,8 +22,10 @@ l2_main() {
 		;;
 	esac
 	before=$(hyp_count)
+	[ -r "$PVAPF_COUNTERS" ] && guest_trace_on
 	pvapf_workload 4
 	rc=$?
+	[ -r "$PVAPF_COUNTERS" ] && guest_trace_count gtrace
 	echo "RESULT hyp delta=$(($(hyp_count) - before))"
 	# Guest counters on both sides of the host's: L1 swapped out all of the guest, so
 	# these very commands can fault too, and host and guest are compared as a sandwich.
@@ -53,6 +55,10 @@ l1_main() {
 		check_cmp "pv: host $c <= guest $c after the host's snapshot" \
 			"$(host_counter pv after $c)" -le "$(l2_result pv after2 $c)"
 	done
+	check_cmp "pv: a guest tracepoint for every guest NOT_PRESENT" \
+		"$(l2_result pv gtrace pvapf_not_present)" -ge "$(pvapf_delta pv not_present)"
+	check_cmp "pv: a guest tracepoint for every guest READY" \
+		"$(l2_result pv gtrace pvapf_ready)" -ge "$(pvapf_delta pv ready)"
 	check_cmp "pv: tracepoint count covers the counter" \
 		"$(trace_count pv pvapf_host_not_present)" -ge "$(host_counter pv after not_present)"
 	check_cmp "pv: every READY acknowledged" \
