@@ -46,7 +46,7 @@ static void pvapf_work_fn(struct work_struct *work)
 	first = list_empty(&pv->done);
 	list_add_tail(&w->done_link, &pv->done);
 	spin_unlock(&pv->done_lock);
-	/* w may be freed by the vCPU from here on. */
+	/* The vCPU may take w now; it flushes this function before freeing w. */
 	if (first)
 		pvapf_ready_kick(vcpu);
 }
@@ -55,6 +55,17 @@ void pvapf_work_free(struct pvapf_host_work *w)
 {
 	kmem_cache_free(pvapf_host_work_cache, w);
 	atomic_dec(&pvapf_host_outstanding_total);
+}
+
+/*
+ * Free a work item taken off the done list.  Its function may still be
+ * between putting it there and returning (the kick): wait for that, so that
+ * no work of a VM runs once the VM has freed all of its items.
+ */
+void pvapf_work_retire(struct pvapf_host_work *w)
+{
+	flush_work(&w->work);
+	pvapf_work_free(w);
 }
 
 static bool pvapf_gfn_outstanding(struct pvapf_host_vcpu *pv, gfn_t gfn)
@@ -210,7 +221,7 @@ void pvapf_host_vcpu_cancel_all(struct kvm_vcpu *vcpu)
 	list_splice_init(&pv->done, &done);
 	spin_unlock(&pv->done_lock);
 	list_for_each_entry_safe(w, n, &done, done_link) {
-		pvapf_work_free(w);
+		pvapf_work_retire(w);
 		pvapf_count(vcpu, PVAPF_HC_CANCELLED);
 	}
 	pvapf_drop_forwarded(vcpu);

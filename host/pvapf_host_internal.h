@@ -80,6 +80,7 @@ u64 pvapf_round_trip_ns(struct kvm *kvm);
 
 /* pvapf_host_fault.c */
 void pvapf_work_free(struct pvapf_host_work *w);
+void pvapf_work_retire(struct pvapf_host_work *w);
 
 /* pvapf_host_ready.c */
 void pvapf_ready_kick(struct kvm_vcpu *vcpu);

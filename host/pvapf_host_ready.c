@@ -147,7 +147,7 @@ static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 	} else {
 		pvapf_count(vcpu, PVAPF_HC_READY_UNDELIVERED);
 	}
-	pvapf_work_free(w);
+	pvapf_work_retire(w);
 }
 
 void pvapf_host_deliver_ready(struct kvm_vcpu *vcpu)
