@@ -51,7 +51,7 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 		--out results/vmtest/baseline-stock-apf-l1stock
 	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel as L1.
 	stage kernel-debug scripts/build-kernel.sh debug &&
-		stage vmtest-host-slowdisk-debug-l1 vmtest/run.sh host-slowdisk --l1 debug \
+		VMTEST_TIMEOUT=2400 stage vmtest-host-slowdisk-debug-l1 vmtest/run.sh host-slowdisk --l1 debug \
 			--out results/vmtest/host-slowdisk-l1debug
 fi
 
