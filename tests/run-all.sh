@@ -49,6 +49,8 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 	done
 	stage vmtest-baseline-stock-l1 vmtest/run.sh baseline-stock-apf --l1 stock \
 		--out results/vmtest/baseline-stock-apf-l1stock
+	# the overcommit benchmark's smoke run: structure and counters, not numbers
+	stage bench-quick tests/bench-quick.sh
 fi
 
 passed=$(grep -c '^PASS: ' "$SUMMARY")
