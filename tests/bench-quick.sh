@@ -5,7 +5,7 @@
 # not-present faults injected by L1 under overcommit, and the Markdown summary and PNG
 # plots are there. One PASS/FAIL line per check.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 OUT=$PVAPF_ROOT/results/bench/test-quick
 
@@ -61,4 +61,5 @@ for p in ("work", "latency", "corunner"):
     check(os.path.exists(f) and open(f, "rb").read(8) == b"\x89PNG\r\n\x1a\n", f"plots/{p}.png is a PNG")
 sys.exit(0 if ok else 1)
 PY
-[ $? = 0 ] && [ $rc = 0 ]
+checks=$?
+[ $checks = 0 ] && [ $rc = 0 ]

@@ -27,7 +27,10 @@ TCG_NOTE = ("Nested TCG (L0 emulates the CPU, SVM and nested paging in software)
 TRACE_KEYS = {"apf_injected": "apf_injected", "not_present": "kvm_async_pf_not_present",
               "ready": "kvm_async_pf_ready", "completed": "kvm_async_pf_completed",
               "repeated_fault": "kvm_async_pf_repeated_fault",
-              "try_async": "kvm_try_async_get_page", "trace_overrun": "overrun"}
+              "try_async": "kvm_try_async_get_page", "trace_overrun": "overrun",
+              # the pvapf host's own events, once vmtest/lib/l1.sh traces them
+              "host_not_present": "host_not_present", "host_ready": "host_ready",
+              "host_sync": "pvapf_host_sync"}
 MEMCG_KEYS = ("pgmajfault", "workingset_refault_anon", "pswpin", "pswpout")
 
 # (metric, higher_is_better) reported per workload

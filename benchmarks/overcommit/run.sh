@@ -38,9 +38,8 @@ PY=/usr/bin/python3
 need_file bench "$PY" python3
 "$PY" -c 'import matplotlib' 2>/dev/null ||
 	die bench "" "python3 module 'matplotlib' not found: install the Debian package 'python3-matplotlib' (or run: make deps)"
-for f in "$BUILD/vmtest/initrd-l2.cpio"; do
-	[ -f "$f" ] || die bench "" "$f missing: run 'make vmtest-images' first"
-done
+[ -f "$BUILD/vmtest/initrd-l2.cpio" ] ||
+	die bench "" "$BUILD/vmtest/initrd-l2.cpio missing: run 'make vmtest-images' first"
 
 # Which L1 kernels the chosen configurations run on, pvapf first.
 l1s=()

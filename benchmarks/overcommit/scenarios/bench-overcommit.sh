@@ -83,11 +83,15 @@ l2_main() {
 
 # ---- L1 ----
 
-# >>> HOOK: host policies (issue 4). Where the pvapf host takes its APF policy; a config whose
-# POLICY is not "-" writes it here before its L2 starts, and fails if the knob is missing.
-PVAPF_HOST_POLICY_KNOB=/sys/module/kvm/parameters/pvapf_policy
+# >>> HOOK: host policies (issue 4). The pvapf host's policy for new VMs (the knob as the host
+# side in progress names it); a config whose POLICY is not "-" writes it before its L2 starts
+# and fails if the knob is missing; "-" puts back what the L1 booted with.
+PVAPF_HOST_POLICY_KNOB=/sys/kernel/pvapf/default_policy
 bench_host_policy() {
-	[ "$1" = - ] && return 0
+	if [ "$1" = - ]; then
+		[ -n "$BENCH_BOOT_POLICY" ] && echo "$BENCH_BOOT_POLICY" >"$PVAPF_HOST_POLICY_KNOB"
+		return 0
+	fi
 	[ -w "$PVAPF_HOST_POLICY_KNOB" ] ||
 		{ fail "host policy '$1': no $PVAPF_HOST_POLICY_KNOB on this L1"; return 1; }
 	echo "$1" >"$PVAPF_HOST_POLICY_KNOB" && echo "host policy: $1"
@@ -102,6 +106,7 @@ config_field() {
 
 l1_main() {
 	l1=$(bench_param l1) mib=$(bench_param mib)
+	BENCH_BOOT_POLICY=$(cat "$PVAPF_HOST_POLICY_KNOB" 2>/dev/null)
 	L2_MEM=$((mib + 160))
 	args="pvapf.bench_mib=$mib pvapf.bench_secs=$(bench_param secs) pvapf.bench_threads=$(bench_param threads)"
 	args="$args pvapf.bench_ratios=$(pvapf_arg bench_ratios) pvapf.bench_workloads=$(pvapf_arg bench_workloads)"
