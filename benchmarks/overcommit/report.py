@@ -146,6 +146,20 @@ def l1_kernels(out):
     return k
 
 
+def incidents(out):
+    """FAIL lines of the L1 runs and L1's OOM kills: runs whose phases are missing say why."""
+    found = []
+    for d in sorted(glob.glob(os.path.join(out, "raw", "*"))):
+        run = os.path.basename(d)
+        for name, pat in (("l1-scenario.log", "FAIL: "), ("l1-dmesg.txt", "Killed process")):
+            f = os.path.join(d, "results", name)
+            if os.path.exists(f):
+                found += [f"{run}: {l.strip()}" for l in open(f, errors="replace") if pat in l]
+        if not os.path.exists(os.path.join(d, "results")):
+            found.append(f"{run}: no results (see {run}/l1-console.log)")
+    return found
+
+
 def stats(values):
     v = [x for x in values if x is not None]
     if not v:
@@ -324,6 +338,8 @@ def markdown(meta, rows, gl):
         L.append(f"- **{g['goal']}**: {g['verdict']}")
         for c in g["checks"]:
             L.append(f"  - {c['where']}: {fmt(c['value'])} — {'ok' if c['ok'] else 'no'}")
+    L += ["", "## Incidents", ""]
+    L += [f"- {i}" for i in meta["incidents"]] or ["- none: every L2 run ran every phase"]
     L += ["", "Plots: `plots/work.png` (work and IOPS against APF-off), `plots/latency.png` "
           "(fio latency percentiles), `plots/corunner.png` (co-runner throughput against "
           "unpressured). Raw logs: `raw/<l1>-<swap>/results/`.", ""]
@@ -429,7 +445,7 @@ def main():
     rows = aggregate(runs, table)
     gl = goals(rows, table)
     meta = {"mode": a.mode, "configs": wanted, "params": params, "note": TCG_NOTE,
-            "l1_kernels": l1_kernels(a.out),
+            "l1_kernels": l1_kernels(a.out), "incidents": incidents(a.out),
             "config_table": {c: table[c] for c in wanted if c in table}}
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"meta": meta, "runs": runs, "summary": rows, "goals": gl}, f, indent=1)

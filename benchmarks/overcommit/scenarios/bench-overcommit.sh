@@ -110,6 +110,7 @@ l1_main() {
 	L2_MEM=$((mib + 160))
 	args="pvapf.bench_mib=$mib pvapf.bench_secs=$(bench_param secs) pvapf.bench_threads=$(bench_param threads)"
 	args="$args pvapf.bench_ratios=$(pvapf_arg bench_ratios) pvapf.bench_workloads=$(pvapf_arg bench_workloads)"
+	nphases=$(($(bench_param ratios | wc -w) * $(bench_param workloads | wc -w)))
 	echo "bench: L1 $l1, configs $(bench_param configs), $(bench_param reps) repetitions, $args"
 	ran=0
 	for rep in $(seq 1 "$(bench_param reps)"); do
@@ -120,8 +121,9 @@ l1_main() {
 			[ "$l2args" = - ] && l2args=
 			# shellcheck disable=SC2086
 			run_l2 "$cfg-r$rep" "$(config_field "$cfg" 3)" $l2args $args
-			check_cmp "$cfg-r$rep: every phase ran" \
-				"$(grep -c '^RESULT phase-failed' "/results/$cfg-r$rep-l2.log")" -eq 0
+			check_cmp "$cfg-r$rep: every phase ran to its end" \
+				"$(grep -c "^bench-phase: $cfg-r$rep .* ends:" "/results/$cfg-r$rep-l2.log")" \
+				-eq "$nphases"
 			ran=$((ran + 1))
 		done
 	done
