@@ -3,8 +3,9 @@
 # type with this scenario; `make bench`, `make bench-quick`). Not a test: it reports numbers.
 #
 # Each L2 run (one configuration, one repetition) goes through phases: for every overcommit
-# ratio, for every workload, L1 caps the VMM's memory cgroup at the guest's own footprint
-# plus MIB/ratio (ratio 1: no cap) while the L2 runs the workload for SECS seconds:
+# ratio, for every workload, the L2 fills its MIB of data and L1 caps the VMM's memory cgroup
+# so that data gets MIB/ratio of host memory (ratio 1: no cap; see vmtest/hooks/bench-phase),
+# then the L2 runs the workload for SECS seconds:
 #   bm   apfbm: THREADS threads read random pages of a MIB array, THREADS counters count
 #        (the 2010 async-PF series' bm); work = the counters' blocks
 #   fio  fio ioengine=mmap randread over a MIB tmpfs file from THREADS jobs, with one CPU
@@ -16,7 +17,7 @@ SWAP=disk
 L0_TIMEOUT=3600
 
 # The configurations, one line each:
-#   NAME       L1 kernel, L2 kernel, host POLICY ("-": leave the host as it is),
+#   NAME       L1 kernel, L2 kernel, host POLICY ("-": the one L1 booted with),
 #              BASE (the APF-off config its ratios are taken against: same L1), L2 args
 BENCH_CONFIG_TABLE='
 apf-off    pvapf pvapf -  apf-off   no-kvmapf
@@ -24,8 +25,8 @@ pvapf      pvapf pvapf -  apf-off   -
 stock-off  stock stock -  stock-off no-kvmapf
 stock      stock stock -  stock-off -
 '
-# >>> HOOK: host policies (issue 4). Once the pvapf host has its policy knob, a policy is one
-# line here (and bench_host_policy below writes it before that config's L2 starts), e.g.
+# >>> HOOK: host policies (issue 4). A policy is one line here (bench_host_policy below writes
+# it to the host's knob before that config's L2 starts), e.g.
 #   pvapf-always   pvapf pvapf always   apf-off -
 #   pvapf-adaptive pvapf pvapf adaptive apf-off -
 # <<<
