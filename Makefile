@@ -8,6 +8,7 @@ BUILD := $(CURDIR)/build
 L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
 
 .PHONY: help deps tree kernel stock configs vmtest-images vmtest unit checkpatch test demo clean distclean
+.PHONY: bench bench-quick
 
 help:
 	@echo "make deps           install the Debian packages everything needs (root)"
@@ -21,6 +22,8 @@ help:
 	@echo "make vmtest         run nested scenarios (SCENARIOS=..., default all)"
 	@echo "make unit           userspace unit tests (plain, TSan, ASan+UBSan)"
 	@echo "make checkpatch     scripts/checkpatch.pl --strict on our kernel C files"
+	@echo "make bench          overcommit benchmark suite (long); prints where results are"
+	@echo "make bench-quick    its smoke version (tiny sizes, 1 repetition, 2 configs)"
 
 deps:
 	@scripts/deps.sh
@@ -55,6 +58,12 @@ checkpatch: tree
 
 test:
 	@tests/run-all.sh
+
+bench: vmtest-images
+	@benchmarks/overcommit/run.sh
+
+bench-quick: vmtest-images
+	@benchmarks/overcommit/run.sh --quick
 
 demo: deps
 	@$(MAKE) -s vmtest SCENARIOS=baseline-stock-apf

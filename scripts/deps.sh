@@ -17,8 +17,8 @@ PKGS=(
 	dmsetup
 	# unit tests under sanitizers
 	libtsan2 libasan8 libubsan1
-	# benchmarks
-	fio
+	# benchmarks (fio also goes into the L2 image; plots with Debian's python3)
+	fio python3-matplotlib
 )
 
 missing=()

@@ -49,6 +49,8 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 	done
 	stage vmtest-baseline-stock-l1 vmtest/run.sh baseline-stock-apf --l1 stock \
 		--out results/vmtest/baseline-stock-apf-l1stock
+	# the overcommit benchmark's smoke run: structure and counters, not numbers
+	stage bench-quick tests/bench-quick.sh
 	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel as L1.
 	stage kernel-debug scripts/build-kernel.sh debug &&
 		VMTEST_TIMEOUT=2400 stage vmtest-host-slowdisk-debug-l1 vmtest/run.sh host-slowdisk --l1 debug \

@@ -23,7 +23,7 @@ mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,pvapf/lib,pvap
 cp /bin/busybox "$STAGE/bin/busybox"
 cp "$VM/lib/$LEVEL-init.sh" "$STAGE/init"
 cp "$VM/lib/$LEVEL.sh" "$VM/lib/init-common.sh" "$STAGE/pvapf/lib/"
-cp "$VM"/scenarios/*.sh "$STAGE/pvapf/scenarios/"
+cp "$VM"/scenarios/*.sh "$PVAPF_ROOT"/benchmarks/*/scenarios/*.sh "$STAGE/pvapf/scenarios/"
 chmod +x "$STAGE/init"
 
 # copy_elf FILE: a binary and every shared library it loads, at the same paths.
@@ -43,6 +43,11 @@ l2)
 	for t in "$BIN"/*; do
 		[ "${t##*/}" = l2ctl ] || cp "$t" "$STAGE/bin/"
 	done
+	# fio for the overcommit benchmark (ioengine=mmap only): the libraries of its other
+	# engines and their dependencies (~75 MiB) are replaced by stubs, see copy-with-stub-libs.sh.
+	need_cmd initramfs fio fio
+	"$VM/copy-with-stub-libs.sh" "$STAGE" "$(command -v fio)" libgfapi.so.0 libnbd.so.0 \
+		libibverbs.so.1 librdmacm.so.1 librados.so.2 librbd.so.1 libpmemblk.so.1 libpmem.so.1
 	;;
 l1)
 	need_cmd initramfs qemu-system-x86_64 qemu-system-x86

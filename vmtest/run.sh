@@ -4,6 +4,7 @@
 #   vmtest/run.sh SCENARIO [--l1 pvapf|debug|stock] [--swap disk|zram|slowdisk] [--out DIR]
 # A scenario may set L1_KERNEL=stock|pvapf and SWAP= as defaults for the options.
 # The scenario's L0_TIMEOUT bounds the whole run (VMTEST_TIMEOUT overrides it).
+# VMTEST_APPEND adds L1 kernel arguments (pvapf.NAME=value, read in L1 with pvapf_arg).
 # Prints the scenario's PASS/FAIL lines; exit 0 only if there is a PASS and no FAIL.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -11,6 +12,8 @@ set -euo pipefail
 SCEN=${1:?usage: vmtest/run.sh SCENARIO [--l1 pvapf|debug|stock] [--swap disk|zram|slowdisk] [--out DIR]}
 shift
 FILE=$PVAPF_ROOT/vmtest/scenarios/$SCEN.sh
+# Benchmarks keep their scenarios next to them (benchmarks/*/scenarios/), out of the test suite.
+[ -f "$FILE" ] || FILE=$(ls "$PVAPF_ROOT"/benchmarks/*/scenarios/"$SCEN".sh 2>/dev/null | head -n1)
 [ -f "$FILE" ] || die vmtest "" "no scenario '$SCEN' (vmtest/scenarios/$SCEN.sh)"
 L1=$(sed -n 's/^L1_KERNEL=//p' "$FILE")
 L1=${L1:-pvapf}
@@ -61,7 +64,7 @@ boot_l1() {
 		-nodefaults -no-reboot -display none -no-user-config \
 		-chardev file,id=con,path="$CONSOLE" -serial chardev:con \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 loglevel=5 nokaslr reboot=t panic=-1 panic_on_warn=1 oops=panic no_timer_check tsc=reliable $TSC_ARG pvapf.scenario=$SCEN pvapf.swap=$SWAP" \
+		-append "console=ttyS0 loglevel=5 nokaslr reboot=t panic=-1 panic_on_warn=1 oops=panic no_timer_check tsc=reliable $TSC_ARG pvapf.scenario=$SCEN pvapf.swap=$SWAP${VMTEST_APPEND:+ $VMTEST_APPEND}" \
 		-drive file="$OUT/swap.img",if=none,format=raw,id=swap -device virtio-blk-device,drive=swap \
 		-drive file="$OUT/results.img",if=none,format=raw,id=res -device virtio-blk-device,drive=res \
 		2>"$OUT/l0-qemu.err" &

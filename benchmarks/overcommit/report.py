@@ -1,0 +1,464 @@
+#!/usr/bin/env python3
+"""Turn the raw results of benchmarks/overcommit/run.sh into results.json, summary.md and
+plots/*.png.
+
+  report.py --scenario SCENARIO_FILE --mode quick|full OUT
+
+OUT/raw/<l1>-<swap>/results/ holds, per L2 run LABEL = <config>-r<rep>, the L2 console log
+(LABEL-l2.log: "RESULT phase", "RESULT apfbm", "RESULT corunner" and "FIOJSON" lines) and
+per phase PHASE = <workload>-x<ratio> L1's APF tracepoint counts (LABEL-PHASE-l1-trace.txt)
+and the VMM cgroup's memory.stat (LABEL-PHASE-memcg.txt). OUT/params.txt has the sizes.
+Ratios are always taken within one run: a configuration against its APF-off base (same L1).
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+TCG_NOTE = ("Nested TCG (L0 emulates the CPU, SVM and nested paging in software) distorts "
+            "absolute times: guest CPU work, swap I/O and fault handling are each slowed by "
+            "different, large factors. Absolute numbers here are not comparable with real "
+            "hardware or across machines; only the ratios between configurations of the same "
+            "run are meaningful, and even they are indicative.")
+
+TRACE_KEYS = {"apf_injected": "apf_injected", "not_present": "kvm_async_pf_not_present",
+              "ready": "kvm_async_pf_ready", "completed": "kvm_async_pf_completed",
+              "repeated_fault": "kvm_async_pf_repeated_fault",
+              "try_async": "kvm_try_async_get_page", "trace_overrun": "overrun",
+              # the pvapf host's own events, once vmtest/lib/l1.sh traces them
+              "host_not_present": "host_not_present", "host_ready": "host_ready",
+              "host_sync": "pvapf_host_sync"}
+MEMCG_KEYS = ("pgmajfault", "workingset_refault_anon", "pswpin", "pswpout")
+
+# (metric, higher_is_better) reported per workload
+METRICS = {"bm": [("work", True), ("touches", True), ("corunner_rate", True)],
+           "fio": [("iops", True), ("p50_us", False), ("p99_us", False), ("p999_us", False),
+                   ("corunner_rate", True)]}
+
+
+def config_table(scenario):
+    text = open(scenario).read()
+    block = re.search(r"^BENCH_CONFIG_TABLE='\n(.*?)^'", text, re.S | re.M).group(1)
+    table = {}
+    for line in block.splitlines():
+        f = line.split()
+        if len(f) >= 6:
+            table[f[0]] = {"l1": f[1], "l2": f[2], "policy": f[3], "base": f[4],
+                           "l2_args": " ".join(f[5:]) if f[5] != "-" else ""}
+    return table
+
+
+def kv(line):
+    return {k: v for k, v in (t.split("=", 1) for t in line.split() if "=" in t)}
+
+
+def num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def read_counts(path, keys):
+    out = {}
+    if os.path.exists(path):
+        for line in open(path):
+            f = line.split()
+            if len(f) == 2:
+                out[f[0]] = num(f[1])
+    return {k: out.get(src) for k, src in keys.items()}
+
+
+def parse_l2_log(path):
+    """One record per phase, in the order the L2 ran them."""
+    phases, cur, fio = [], None, []
+
+    def close():
+        if cur is not None and fio:
+            try:
+                j = json.loads("".join(fio))
+                r = j["jobs"][0]["read"]
+                pct = r["lat_ns"]["percentile"]
+                cur.update(iops=r["iops"], p50_us=pct["50.000000"] / 1e3,
+                           p99_us=pct["99.000000"] / 1e3, p999_us=pct["99.900000"] / 1e3,
+                           fio_ios=r["total_ios"])
+            except (ValueError, KeyError, IndexError) as e:
+                cur["error"] = f"fio JSON unreadable: {e}"
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        if line.startswith("RESULT phase "):
+            close()
+            fio = []
+            a = kv(line)
+            cur = {"workload": a["workload"], "ratio": int(a["ratio"])}
+            phases.append(cur)
+        elif cur is None:
+            continue
+        elif line.startswith("RESULT phase-failed "):
+            cur["error"] = "phase failed in L2"
+        elif line.startswith("RESULT apfbm "):
+            a = kv(line)
+            secs = num(a["ms"]) / 1e3
+            cur.update(work=num(a["counts"]), touches=num(a["touches"]), ms=num(a["ms"]),
+                       bad_pages=num(a["bad_pages"]), corunner_rate=num(a["counts"]) / secs)
+        elif line.startswith("RESULT corunner "):
+            a = kv(line)
+            cur.update(corunner_counts=num(a["counts"]),
+                       corunner_rate=num(a["counts"]) / (num(a["ms"]) / 1e3))
+        elif line.startswith("FIOJSON "):
+            fio.append(line[len("FIOJSON "):])
+    close()
+    return phases
+
+
+def collect(out, table):
+    runs = []
+    for rdir in sorted(glob.glob(os.path.join(out, "raw", "*", "results"))):
+        l1, swap = os.path.basename(os.path.dirname(rdir)).rsplit("-", 1)
+        for log in sorted(glob.glob(os.path.join(rdir, "*-l2.log"))):
+            label = os.path.basename(log)[:-len("-l2.log")]
+            m = re.fullmatch(r"(.+)-r(\d+)", label)
+            if not m or m.group(1) not in table:
+                continue
+            for ph in parse_l2_log(log):
+                name = f"{ph['workload']}-x{ph['ratio']}"
+                ph.update(config=m.group(1), rep=int(m.group(2)), l1=l1, swap=swap)
+                ph.update(read_counts(os.path.join(rdir, f"{label}-{name}-l1-trace.txt"), TRACE_KEYS))
+                ph.update(read_counts(os.path.join(rdir, f"{label}-{name}-memcg.txt"),
+                                      {k: k for k in MEMCG_KEYS}))
+                runs.append(ph)
+    return runs
+
+
+def l1_kernels(out):
+    """Which L1 kernel build each L1 run booted (its 'Linux version' line)."""
+    k = {}
+    for d in sorted(glob.glob(os.path.join(out, "raw", "*", "results", "l1-dmesg.txt"))):
+        run = os.path.basename(os.path.dirname(os.path.dirname(d)))
+        for line in open(d, errors="replace"):
+            if "Linux version" in line:
+                k[run] = line.split("Linux version", 1)[1].split("(")[0].strip() + \
+                    " " + line.rsplit(")", 1)[-1].strip()
+                break
+    return k
+
+
+def incidents(out):
+    """FAIL lines of the L1 runs and L1's OOM kills: runs whose phases are missing say why."""
+    found = []
+    for d in sorted(glob.glob(os.path.join(out, "raw", "*"))):
+        run = os.path.basename(d)
+        for name, pat in (("l1-scenario.log", "FAIL: "), ("l1-dmesg.txt", "Killed process")):
+            f = os.path.join(d, "results", name)
+            if os.path.exists(f):
+                found += [f"{run}: {l.strip()}" for l in open(f, errors="replace") if pat in l]
+        if not os.path.exists(os.path.join(d, "results")):
+            found.append(f"{run}: no results (see {run}/l1-console.log)")
+    return found
+
+
+def stats(values):
+    v = [x for x in values if x is not None]
+    if not v:
+        return None
+    med = statistics.median(v)
+    return {"median": med, "min": min(v), "max": max(v), "n": len(v),
+            "spread_pct": (max(v) - min(v)) / med * 100 if med else None}
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def aggregate(runs, table):
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["swap"], r["workload"], r["ratio"], r["config"]), []).append(r)
+    rows = []
+    for (swap, wl, rt, cfg), rs in sorted(groups.items()):
+        row = {"swap": swap, "workload": wl, "ratio": rt, "config": cfg,
+               "base": table[cfg]["base"], "reps": len(rs)}
+        for m, _ in METRICS[wl]:
+            row[m] = stats([r.get(m) for r in rs])
+        for k in list(TRACE_KEYS) + list(MEMCG_KEYS):
+            row[k] = stats([r.get(k) for r in rs])
+        rows.append(row)
+    med = {(r["swap"], r["workload"], r["ratio"], r["config"]): r for r in rows}
+
+    def m(key, metric):
+        r = med.get(key)
+        return r[metric]["median"] if r and r.get(metric) else None
+    for r in rows:
+        k = (r["swap"], r["workload"], r["ratio"])
+        r["vs_base"] = {mt: ratio(m(k + (r["config"],), mt), m(k + (r["base"],), mt))
+                        for mt, _ in METRICS[r["workload"]]}
+        # co-runner (bm: the counters) against the same config without overcommit
+        r["corunner_vs_unpressured"] = ratio(m(k + (r["config"],), "corunner_rate"),
+                                             m((r["swap"], r["workload"], 1, r["config"]),
+                                               "corunner_rate"))
+        if r["config"] == "pvapf":
+            r["vs_stock"] = {mt: ratio(m(k + ("pvapf",), mt), m(k + ("stock",), mt))
+                             for mt, _ in METRICS[r["workload"]]}
+    return rows
+
+
+def primary(wl):
+    return "work" if wl == "bm" else "iops"
+
+
+def goals(rows, table):
+    apf_on = [c for c in table if table[c]["base"] != c]
+    g = []
+
+    def verdict(checks):
+        if not checks:
+            return "no data"
+        return "met" if all(c["ok"] for c in checks) else "not met"
+
+    checks = [{"where": f"{r['swap']} {r['workload']} x{r['ratio']}",
+               "value": r["vs_base"][primary(r["workload"])], "ok": None}
+              for r in rows if r["config"] == "pvapf" and r["ratio"] == 4]
+    for c in checks:
+        c["ok"] = c["value"] is not None and c["value"] >= 2.0
+    g.append({"goal": "pvapf >= 2.0x APF-off work at 4x overcommit", "checks": checks,
+              "verdict": verdict(checks)})
+
+    checks = []
+    for r in rows:
+        if r["config"] != "pvapf" or r["ratio"] == 1:
+            continue
+        st = next((s for s in rows if s["config"] == "stock" and s["swap"] == r["swap"] and
+                   s["workload"] == r["workload"] and s["ratio"] == r["ratio"]), None)
+        if not st or not st["repeated_fault"] or not st["repeated_fault"]["median"]:
+            continue
+        v = r["vs_stock"][primary(r["workload"])]
+        checks.append({"where": f"{r['swap']} {r['workload']} x{r['ratio']} "
+                                f"(stock re-faulted {st['repeated_fault']['median']:.0f}x)",
+                       "value": v, "ok": v is not None and v >= 1.1})
+    g.append({"goal": "pvapf >= 1.1x stock where stock re-faults or its queue fills "
+                      "(re-faults: kvm_async_pf_repeated_fault; a full queue has no tracepoint "
+                      "upstream and is not detected)", "checks": checks,
+              "verdict": verdict(checks)})
+
+    checks = []
+    for r in rows:
+        if r["config"] in apf_on and r["ratio"] > 1:
+            v = r["corunner_vs_unpressured"]
+            checks.append({"where": f"{r['config']} {r['swap']} {r['workload']} x{r['ratio']}",
+                           "value": v, "ok": v is not None and v >= 0.9})
+    g.append({"goal": "co-runner >= 90% of its unpressured throughput (APF-on configs)",
+              "checks": checks, "verdict": verdict(checks)})
+
+    checks = []
+    for r in rows:
+        if r["config"] in apf_on and r["ratio"] == 1:
+            v = r["vs_base"][primary(r["workload"])]
+            checks.append({"where": f"{r['config']} {r['swap']} {r['workload']} x1",
+                           "value": v, "ok": v is not None and v >= 0.98})
+    g.append({"goal": "<= 2% cost without overcommit (APF-on >= 0.98x APF-off)",
+              "checks": checks, "verdict": verdict(checks)})
+    return g
+
+
+def fmt(v, nd=2):
+    if v is None:
+        return "–"
+    if abs(v) >= 1e5:
+        return f"{v:.3g}"
+    return f"{v:.{nd}f}" if abs(v) < 100 else f"{v:.0f}"
+
+
+def cell(s, nd=2):
+    if not s:
+        return "–"
+    if s["n"] == 1:
+        return fmt(s["median"], nd)
+    return f"{fmt(s['median'], nd)} ({fmt(s['min'], nd)}–{fmt(s['max'], nd)})"
+
+
+def ratio_label(r):
+    return "none" if r == 1 else f"{r}x"
+
+
+def markdown(meta, rows, gl):
+    L = ["# Overcommit benchmark", "",
+         f"Mode **{meta['mode']}**; configurations {', '.join(meta['configs'])}; "
+         f"{meta['params'].get('BENCH_REPS')} repetition(s); array/file "
+         f"{meta['params'].get('BENCH_MIB')} MiB; {meta['params'].get('BENCH_SECS')} s per "
+         f"phase; {meta['params'].get('BENCH_THREADS')} threads; overcommit "
+         f"{meta['params'].get('BENCH_RATIOS')}; swap {meta['params'].get('BENCH_SWAPS')}.", "",
+         f"> **Caveat.** {TCG_NOTE}", "",
+         "L1 kernels booted: " + "; ".join(f"`{r}`: {v}" for r, v in meta["l1_kernels"].items()) +
+         ". `pvapf` configurations run whatever host side that L1 build has.", "",
+         "Values are medians over repetitions with (min–max); ratios divide medians of the same "
+         "run: each configuration by its APF-off base on the same L1 kernel "
+         "(pvapf by apf-off, stock by stock-off). `overcommit Nx`: once the phase's data "
+         "(array or file, MiB) is resident, L1 caps the L2's VMM cgroup at its memory.current "
+         "minus (1 - 1/N) x MiB, so the data gets MiB/N and the rest of the guest keeps what it "
+         "had (none: no cap); the cap is memory.high, with memory.max a quarter of MiB/N above "
+         "it as the hard limit (memory.max alone got the thrashing VMM OOM-killed now and then). bm *work* is the counter threads' "
+         "blocks of CPU work done while the toucher threads fault; *touches* are the touchers' "
+         "page reads. *co-runner* is CPU work per second (bm: its counters; fio: one counting "
+         "thread), *% unpr.* against the same configuration without overcommit. *APF inj.* is "
+         "L1's injected not-present #PFs in that phase, *re-faults* "
+         "`kvm_async_pf_repeated_fault`.", ""]
+    for swap in sorted({r["swap"] for r in rows}):
+        L += [f"## Swap on {swap}", "", "### bm (random touchers + CPU counters)", "",
+              "| overcommit | config | work | ×APF-off | touches ×APF-off | co-runner/s | % unpr. "
+              "| APF inj. | re-faults |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if r["swap"] != swap or r["workload"] != "bm":
+                continue
+            vb = r["vs_base"]
+            L.append(f"| {ratio_label(r['ratio'])} | {r['config']} | {cell(r['work'])} | "
+                     f"{fmt(vb['work'])} | {fmt(vb['touches'])} | {cell(r['corunner_rate'])} | "
+                     f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
+                     f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
+        L += ["", "### fio (mmap random reads over tmpfs + CPU co-runner)", "",
+              "| overcommit | config | IOPS | ×APF-off | p50 µs | p99 µs | p99.9 µs | "
+              "co-runner/s | % unpr. | APF inj. | re-faults |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if r["swap"] != swap or r["workload"] != "fio":
+                continue
+            L.append(f"| {ratio_label(r['ratio'])} | {r['config']} | {cell(r['iops'], 0)} | "
+                     f"{fmt(r['vs_base']['iops'])} | {cell(r['p50_us'], 1)} | "
+                     f"{cell(r['p99_us'], 1)} | {cell(r['p999_us'], 1)} | "
+                     f"{cell(r['corunner_rate'])} | "
+                     f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
+                     f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
+        L.append("")
+    L += ["## Against the goals", "",
+          "Checked as measured; the workloads were not tuned to them. bm is judged on work, "
+          "fio on IOPS. Host policies (off/always/adaptive) are not configurations yet: see the "
+          "HOOK in `benchmarks/overcommit/scenarios/bench-overcommit.sh`.", ""]
+    for g in gl:
+        L.append(f"- **{g['goal']}**: {g['verdict']}")
+        for c in g["checks"]:
+            L.append(f"  - {c['where']}: {fmt(c['value'])} — {'ok' if c['ok'] else 'no'}")
+    L += ["", "## Incidents", ""]
+    L += [f"- {i}" for i in meta["incidents"]] or ["- none: every L2 run ran every phase"]
+    L += ["", "Plots: `plots/work.png` (work and IOPS against APF-off), `plots/latency.png` "
+          "(fio latency percentiles), `plots/corunner.png` (co-runner throughput against "
+          "unpressured). Raw logs: `raw/<l1>-<swap>/results/`.", ""]
+    return "\n".join(L)
+
+
+def plots(out, rows, configs):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    pdir = os.path.join(out, "plots")
+    os.makedirs(pdir, exist_ok=True)
+    swaps = sorted({r["swap"] for r in rows}) or ["none"]
+    by = {(r["swap"], r["workload"], r["ratio"], r["config"]): r for r in rows}
+    width = 0.8 / max(1, len(configs))
+
+    def bars(ax, groups, value, err=None):
+        for i, cfg in enumerate(configs):
+            xs, ys, lo, hi = [], [], [], []
+            for gx, key in enumerate(groups):
+                r = by.get(key + (cfg,))
+                v = value(r) if r else None
+                if v is None:
+                    continue
+                xs.append(gx + (i - (len(configs) - 1) / 2) * width)
+                ys.append(v)
+                e = err(r) if err else None
+                lo.append(v - e[0] if e else 0)
+                hi.append(e[1] - v if e else 0)
+            if xs:
+                ax.bar(xs, ys, width, label=cfg, yerr=[lo, hi] if err else None, capsize=2)
+        ax.set_xticks(range(len(groups)))
+        ax.set_xticklabels([f"{k[1]}\n{ratio_label(k[2])}" for k in groups], fontsize=8)
+
+    def groups_of(swap, wls):
+        return sorted({(r["swap"], r["workload"], r["ratio"]) for r in rows
+                       if r["swap"] == swap and r["workload"] in wls})
+
+    # work per config, normalized to its APF-off base (error bars: min/max of repetitions)
+    fig, axes = plt.subplots(1, len(swaps), figsize=(6 * len(swaps), 4), squeeze=False)
+    for ax, swap in zip(axes[0], swaps):
+        def norm(r, which="median"):
+            mt = primary(r["workload"])
+            b = by.get((r["swap"], r["workload"], r["ratio"], r["base"]))
+            if not r.get(mt) or not b or not b.get(mt) or not b[mt]["median"]:
+                return None
+            return r[mt][which] / b[mt]["median"]
+        bars(ax, groups_of(swap, ("bm", "fio")), norm,
+             lambda r: (norm(r, "min"), norm(r, "max")) if norm(r) is not None else None)
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set_title(f"swap on {swap}: bm work / fio IOPS vs APF-off")
+        ax.set_ylabel("× APF-off (same L1)")
+        ax.legend(fontsize=7)
+    fig.text(0.01, 0.01, "nested TCG: ratios only, absolute times distorted", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(pdir, "work.png"), dpi=100)
+    plt.close(fig)
+
+    # fio latency percentiles
+    pcts = [("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")]
+    fig, axes = plt.subplots(len(swaps), 3, figsize=(15, 3.8 * len(swaps)), squeeze=False)
+    for si, swap in enumerate(swaps):
+        for pi, (mt, name) in enumerate(pcts):
+            ax = axes[si][pi]
+            bars(ax, groups_of(swap, ("fio",)),
+                 lambda r, mt=mt: r[mt]["median"] if r.get(mt) else None,
+                 lambda r, mt=mt: (r[mt]["min"], r[mt]["max"]) if r.get(mt) else None)
+            ax.set_yscale("log")
+            ax.set_title(f"swap on {swap}: fio {name} latency")
+            ax.set_ylabel("µs (log)")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(pdir, "latency.png"), dpi=100)
+    plt.close(fig)
+
+    # co-runner throughput against the same config without overcommit
+    fig, axes = plt.subplots(1, len(swaps), figsize=(6 * len(swaps), 4), squeeze=False)
+    for ax, swap in zip(axes[0], swaps):
+        bars(ax, groups_of(swap, ("bm", "fio")),
+             lambda r: 100 * r["corunner_vs_unpressured"] if r["corunner_vs_unpressured"] else None)
+        ax.axhline(90, color="red", lw=0.8, ls="--")
+        ax.set_title(f"swap on {swap}: co-runner throughput")
+        ax.set_ylabel("% of unpressured (same config)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(pdir, "corunner.png"), dpi=100)
+    plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scenario", required=True)
+    ap.add_argument("--mode", default="full")
+    ap.add_argument("out")
+    a = ap.parse_args()
+    table = config_table(a.scenario)
+    params = {}
+    pfile = os.path.join(a.out, "params.txt")
+    if os.path.exists(pfile):
+        params = dict(l.rstrip("\n").split("=", 1) for l in open(pfile) if "=" in l)
+    wanted = [c for c in params.get("BENCH_CONFIGS", ",".join(table)).split(",") if c]
+    runs = collect(a.out, table)
+    rows = aggregate(runs, table)
+    gl = goals(rows, table)
+    meta = {"mode": a.mode, "configs": wanted, "params": params, "note": TCG_NOTE,
+            "l1_kernels": l1_kernels(a.out), "incidents": incidents(a.out),
+            "config_table": {c: table[c] for c in wanted if c in table}}
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "runs": runs, "summary": rows, "goals": gl}, f, indent=1)
+    with open(os.path.join(a.out, "summary.md"), "w") as f:
+        f.write(markdown(meta, rows, gl))
+    plots(a.out, rows, wanted)
+    missing = [c for c in wanted if not any(r["config"] == c for r in runs)]
+    if missing:
+        print(f"report: no results for configuration(s) {', '.join(missing)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

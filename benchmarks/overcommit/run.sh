@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The overcommit benchmark suite: boots L1 (vmtest/run.sh, scenario bench-overcommit) once
+# per swap type and per L1 kernel the chosen configurations need, then turns everything
+# into results.json, summary.md and plots/*.png (report.py) in one results directory.
+#   benchmarks/overcommit/run.sh [--quick] [--out DIR]
+# Sizes and lists can be overridden from the environment (lists comma-separated):
+#   BENCH_CONFIGS BENCH_REPS BENCH_MIB BENCH_SECS BENCH_RATIOS BENCH_WORKLOADS
+#   BENCH_THREADS BENCH_SWAPS
+# --quick is the smoke version `make bench-quick` (and the test suite) runs.
+# Exit 0 when every L1 run passed and the report was written.
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+SCEN=bench-overcommit
+SCEN_FILE=$PVAPF_ROOT/benchmarks/overcommit/scenarios/$SCEN.sh
+MODE=full OUT=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) MODE=quick; shift ;;
+	--out) OUT=$2; shift 2 ;;
+	*) die bench "" "unknown option '$1' (usage: benchmarks/overcommit/run.sh [--quick] [--out DIR])" ;;
+	esac
+done
+
+ALL_CONFIGS=$(sed -n "/^BENCH_CONFIG_TABLE='/,/^'/p" "$SCEN_FILE" | awk 'NF > 1 { print $1 }' | paste -sd,)
+if [ $MODE = quick ]; then
+	: "${BENCH_CONFIGS:=apf-off,pvapf}" "${BENCH_REPS:=1}" "${BENCH_MIB:=64}" "${BENCH_SECS:=4}"
+	# 2x, not 4x: a 4x cap this small now and then gets the VMM OOM-killed while it thrashes
+	: "${BENCH_RATIOS:=1,2}" "${BENCH_THREADS:=2}" "${BENCH_SWAPS:=disk}"
+else
+	# Sized for nested TCG on 2 cores (about an hour); larger sizes only stretch the run.
+	# slowdisk is the virtio disk behind dm-delay (5 ms per read): under TCG a plain disk
+	# swap-in is cheap next to the emulated CPU, unlike on real hardware.
+	: "${BENCH_CONFIGS:=$ALL_CONFIGS}" "${BENCH_REPS:=3}" "${BENCH_MIB:=64}" "${BENCH_SECS:=6}"
+	: "${BENCH_RATIOS:=1,2,4}" "${BENCH_THREADS:=4}" "${BENCH_SWAPS:=disk,slowdisk,zram}"
+fi
+: "${BENCH_WORKLOADS:=bm,fio}"
+OUT=${OUT:-$PVAPF_ROOT/results/bench/overcommit-$MODE-$(date -u +%Y%m%dT%H%M%SZ)}
+
+# Debian's python3, which python3-matplotlib installs into (not whatever python3 is first on PATH)
+PY=/usr/bin/python3
+need_file bench "$PY" python3
+"$PY" -c 'import matplotlib' 2>/dev/null ||
+	die bench "" "python3 module 'matplotlib' not found: install the Debian package 'python3-matplotlib' (or run: make deps)"
+[ -f "$BUILD/vmtest/initrd-l2.cpio" ] ||
+	die bench "" "$BUILD/vmtest/initrd-l2.cpio missing: run 'make vmtest-images' first"
+
+# Which L1 kernels the chosen configurations run on, pvapf first.
+l1s=()
+for k in pvapf stock; do
+	for c in ${BENCH_CONFIGS//,/ }; do
+		l1=$(sed -n "/^BENCH_CONFIG_TABLE='/,/^'/p" "$SCEN_FILE" | awk -v c="$c" '$1 == c { print $2 }')
+		[ -n "$l1" ] || die bench "" "unknown configuration '$c' (known: $ALL_CONFIGS)"
+		[ "$l1" = "$k" ] && { l1s+=("$k"); break; }
+	done
+done
+
+# A generous bound per L1 boot: boots, fills and layouts are slow under nested TCG.
+nratios=$(tr ',' '\n' <<<"$BENCH_RATIOS" | wc -l)
+nwl=$(tr ',' '\n' <<<"$BENCH_WORKLOADS" | wc -l)
+nruns=$(($(tr ',' '\n' <<<"$BENCH_CONFIGS" | wc -l) * BENCH_REPS))
+TMO=$((600 + nruns * (120 + nratios * nwl * (BENCH_SECS + 60 + BENCH_MIB))))
+
+mkdir -p "$OUT/raw"
+for v in BENCH_CONFIGS BENCH_REPS BENCH_MIB BENCH_SECS BENCH_RATIOS BENCH_WORKLOADS BENCH_THREADS BENCH_SWAPS; do
+	echo "$v=${!v}"
+done >"$OUT/params.txt"
+stage_begin bench "$MODE: configs $BENCH_CONFIGS, L1 ${l1s[*]}, swap $BENCH_SWAPS, $BENCH_REPS reps, ${BENCH_MIB} MiB, ${BENCH_SECS}s, ratios $BENCH_RATIOS (out: $OUT)"
+rc=0
+for swap in ${BENCH_SWAPS//,/ }; do
+	for l1 in "${l1s[@]}"; do
+		args="pvapf.bench_l1=$l1 pvapf.bench_configs=$BENCH_CONFIGS pvapf.bench_reps=$BENCH_REPS"
+		args="$args pvapf.bench_mib=$BENCH_MIB pvapf.bench_secs=$BENCH_SECS pvapf.bench_ratios=$BENCH_RATIOS"
+		args="$args pvapf.bench_workloads=$BENCH_WORKLOADS pvapf.bench_threads=$BENCH_THREADS"
+		VMTEST_APPEND=$args VMTEST_TIMEOUT=$TMO nice -n 5 \
+			"$PVAPF_ROOT/vmtest/run.sh" "$SCEN" --l1 "$l1" --swap "$swap" --out "$OUT/raw/$l1-$swap" || rc=1
+	done
+done
+"$PY" "$PVAPF_ROOT/benchmarks/overcommit/report.py" --scenario "$SCEN_FILE" --mode "$MODE" "$OUT" || rc=1
+ln -sfn "$OUT" "$(dirname "$OUT")/latest-$MODE"
+echo "bench results: $OUT (summary.md, results.json, plots/)"
+stage_end
+exit $rc
