@@ -199,9 +199,16 @@ def aggregate(runs, table):
         r["corunner_vs_unpressured"] = ratio(m(k + (r["config"],), "corunner_rate"),
                                              m((r["swap"], r["workload"], 1, r["config"]),
                                                "corunner_rate"))
+    for r in rows:
         if r["config"] == "pvapf":
+            k = (r["swap"], r["workload"], r["ratio"])
+            st = med.get(k + ("stock",))
+            # direct, and each against its own APF-off: the L1 kernels differ (our test
+            # config vs Debian's cloud config), which the direct ratio includes
             r["vs_stock"] = {mt: ratio(m(k + ("pvapf",), mt), m(k + ("stock",), mt))
                              for mt, _ in METRICS[r["workload"]]}
+            r["vs_stock_norm"] = {mt: ratio(r["vs_base"][mt], st["vs_base"][mt] if st else None)
+                                  for mt, _ in METRICS[r["workload"]]}
     return rows
 
 
@@ -234,13 +241,16 @@ def goals(rows, table):
                    s["workload"] == r["workload"] and s["ratio"] == r["ratio"]), None)
         if not st or not st["repeated_fault"] or not st["repeated_fault"]["median"]:
             continue
-        v = r["vs_stock"][primary(r["workload"])]
+        v = r["vs_stock_norm"][primary(r["workload"])]
+        d = r["vs_stock"][primary(r["workload"])]
         checks.append({"where": f"{r['swap']} {r['workload']} x{r['ratio']} "
-                                f"(stock re-faulted {st['repeated_fault']['median']:.0f}x)",
+                                f"(stock re-faulted {st['repeated_fault']['median']:.0f}x; "
+                                f"direct ratio {fmt(d)})",
                        "value": v, "ok": v is not None and v >= 1.1})
     g.append({"goal": "pvapf >= 1.1x stock where stock re-faults or its queue fills "
-                      "(re-faults: kvm_async_pf_repeated_fault; a full queue has no tracepoint "
-                      "upstream and is not detected)", "checks": checks,
+                      "(judged on each one's ratio to its own APF-off, since the two L1 kernels "
+                      "differ; re-faults: kvm_async_pf_repeated_fault; a full queue has no "
+                      "tracepoint upstream and is not detected)", "checks": checks,
               "verdict": verdict(checks)})
 
     checks = []
