@@ -342,7 +342,15 @@ def markdown(meta, rows, gl):
                      f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
                      f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
         L.append("")
+    spreads = sorted(r[primary(r["workload"])]["spread_pct"] for r in rows
+                     if r.get(primary(r["workload"])) and r[primary(r["workload"])]["n"] > 1
+                     and r[primary(r["workload"])]["spread_pct"] is not None)
     L += ["## Against the goals", "",
+          "Run-to-run resolution: the (max − min) / median of bm work and fio IOPS over the "
+          "repetitions is " + (f"{statistics.median(spreads):.0f}% at the median and "
+                               f"{spreads[-1]:.0f}% at most" if spreads else "unknown (1 repetition)") +
+          " across the rows above; a goal margin smaller than that (the 2% cost goal) cannot be "
+          "told from noise in this run.", "",
           "Checked as measured; the workloads were not tuned to them. bm is judged on work, "
           "fio on IOPS. Host policies (off/always/adaptive) are not configurations yet: see the "
           "HOOK in `benchmarks/overcommit/scenarios/bench-overcommit.sh`.", ""]
