@@ -22,3 +22,15 @@ if [ $rc != 0 ] && grep -q 'booting once more' <<<"$out" &&
 else
 	echo "FAIL: harness: boot watchdog not effective (exit $rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
 fi
+
+# An L1 that resets without a word mid-scenario is booted once more with the first console
+# kept, and reported as a FAIL when it happens again (here it always does).
+out=$(VMTEST_APPEND=pvapf.selftest_reset=1 vmtest/run.sh harness-selftest --out results/vmtest/l0-silent-reset 2>&1)
+rc=$?
+if [ $rc != 0 ] && grep -q 'first L1 boot reset silently mid-scenario' <<<"$out" &&
+	[ -f results/vmtest/l0-silent-reset/l1-console.first-boot.log ] &&
+	grep -q 'FAIL: harness-selftest: L1 did not finish the scenario' <<<"$out"; then
+	echo "PASS: harness: an L1 that resets silently is retried once, then reported"
+else
+	echo "FAIL: harness: silent L1 reset not handled (exit $rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+fi

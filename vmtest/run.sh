@@ -88,13 +88,24 @@ stage_begin "vmtest $SCEN" "L1=$L1 swap=$SWAP timeout=${TMO}s (console: $CONSOLE
 set +e
 boot_l1
 rc=$?
-# Two emulator artifacts get one more boot, with the evidence kept: multi-threaded TCG now
+# Emulator artifacts get one more boot, with the evidence kept: multi-threaded TCG now
 # and then runs a stale copy of kernel text L1 is patching (a static key flipped when KVM
 # starts a VM) and L1 oopses on the patch's int3; and Debian's kernel now and then hangs
-# in early boot right after "tsc: Unable to calibrate against PIT". A real failure fails twice.
-if [ $rc = 125 ] || grep -q 'Oops: int3' "$CONSOLE" 2>/dev/null; then
+# in early boot right after "tsc: Unable to calibrate against PIT". A third, cause not yet
+# known: L1 resets silently in the middle of a scenario (QEMU exits 0 under -no-reboot as on
+# a triple fault; no panic, oops or BUG on the console), seen once in CI while an L2 booted.
+# A real failure fails twice.
+silent_reset() {
+	[ "$1" = 0 ] && grep -q '^@@PVAPF L1 INIT' "$CONSOLE" && ! grep -q '^@@PVAPF L1 DONE' "$CONSOLE" &&
+		! grep -qE 'Kernel panic|Oops:|BUG:|WARNING: CPU' "$CONSOLE"
+}
+if [ $rc = 125 ] || grep -q 'Oops: int3' "$CONSOLE" 2>/dev/null || silent_reset $rc; then
+	if [ $rc = 125 ]; then why="did not reach init within ${BOOT_TMO}s"
+	elif silent_reset $rc; then why="reset silently mid-scenario"
+	else why="hit the TCG text-patching int3 oops"
+	fi
 	mv "$CONSOLE" "$OUT/l1-console.first-boot.log"
-	echo "vmtest $SCEN: first L1 boot $([ $rc = 125 ] && echo "did not reach init within ${BOOT_TMO}s" || echo "hit the TCG text-patching int3 oops") (see l1-console.first-boot.log); booting once more"
+	echo "vmtest $SCEN: first L1 boot $why (see l1-console.first-boot.log); booting once more"
 	boot_l1
 	rc=$?
 fi

@@ -28,6 +28,8 @@ expect() {
 }
 
 l1_main() {
+	# tests/harness-l0-timeout.sh: an L1 that resets mid-scenario (reboot=t: a triple fault)
+	[ "$(pvapf_arg selftest_reset)" = 1 ] && reboot -f
 	expect selftest-fail FAIL pvapf.mode=fail
 	L2_TIMEOUT=30
 	expect selftest-hang FAIL pvapf.mode=hang
