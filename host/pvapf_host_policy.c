@@ -66,7 +66,7 @@ void pvapf_swapin_sample(struct kvm_vcpu *vcpu, u64 ns)
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
 	pvapf_ewma(&pvapf_vm(vcpu->kvm)->swapin_ewma_ns, ns);
-	pv->counters[PVAPF_HC_SWAPIN_SAMPLES]++;
+	pvapf_count(vcpu, PVAPF_HC_SWAPIN_SAMPLES);
 	pv->counters[PVAPF_HC_SWAPIN_NS_TOTAL] += ns;
 	if (ns > pv->counters[PVAPF_HC_SWAPIN_NS_MAX])
 		pv->counters[PVAPF_HC_SWAPIN_NS_MAX] = ns;

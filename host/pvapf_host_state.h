@@ -77,7 +77,6 @@ struct pvapf_host_vcpu {
 	unsigned int fwd_head, fwd_tail;
 
 	u64 sync_t0;		/* start of a timed synchronous swap-in */
-	unsigned long sync_majflt;
 	gfn_t recent[PVAPF_HOST_RECENT];
 	unsigned int recent_next;
 	unsigned int adaptive_sync_run;	/* adaptive sync choices since the last async */

@@ -38,21 +38,33 @@ static int pvapf_invalid(struct kobject *kobj, const char *attr, const char *buf
 	return -EINVAL;
 }
 
+/* The per-VM policy and the default for new VMs read and parse alike. */
+static ssize_t pvapf_policy_show(const int *policy, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", pvapf_policy_name(READ_ONCE(*policy)));
+}
+
+static ssize_t pvapf_policy_store(struct kobject *kobj, const char *attr, int *policy,
+				  const char *buf, size_t len)
+{
+	int p = pvapf_policy_parse(buf);
+
+	if (p < 0)
+		return pvapf_invalid(kobj, attr, buf);
+	WRITE_ONCE(*policy, p);
+	return len;
+}
+
 static ssize_t policy_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
 {
-	return sysfs_emit(buf, "%s\n",
-			  pvapf_policy_name(READ_ONCE(pvapf_vm(pvapf_kobj_kvm(kobj))->policy)));
+	return pvapf_policy_show(&pvapf_vm(pvapf_kobj_kvm(kobj))->policy, buf);
 }
 
 static ssize_t policy_store(struct kobject *kobj, struct kobj_attribute *a,
 			    const char *buf, size_t len)
 {
-	int p = pvapf_policy_parse(buf);
-
-	if (p < 0)
-		return pvapf_invalid(kobj, "policy (want off, always or adaptive)", buf);
-	WRITE_ONCE(pvapf_vm(pvapf_kobj_kvm(kobj))->policy, p);
-	return len;
+	return pvapf_policy_store(kobj, "policy (want off, always or adaptive)",
+				  &pvapf_vm(pvapf_kobj_kvm(kobj))->policy, buf, len);
 }
 
 static ssize_t max_outstanding_show(struct kobject *kobj, struct kobj_attribute *a,
@@ -161,18 +173,14 @@ void pvapf_sysfs_vm_del(struct kvm *kvm)
 static ssize_t default_policy_show(struct kobject *kobj, struct kobj_attribute *a,
 				   char *buf)
 {
-	return sysfs_emit(buf, "%s\n", pvapf_policy_name(READ_ONCE(pvapf_host_default_policy)));
+	return pvapf_policy_show(&pvapf_host_default_policy, buf);
 }
 
 static ssize_t default_policy_store(struct kobject *kobj, struct kobj_attribute *a,
 				    const char *buf, size_t len)
 {
-	int p = pvapf_policy_parse(buf);
-
-	if (p < 0)
-		return pvapf_invalid(kobj, "default_policy (want off, always or adaptive)", buf);
-	WRITE_ONCE(pvapf_host_default_policy, p);
-	return len;
+	return pvapf_policy_store(kobj, "default_policy (want off, always or adaptive)",
+				  &pvapf_host_default_policy, buf, len);
 }
 
 static ssize_t outstanding_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)

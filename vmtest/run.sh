@@ -99,11 +99,12 @@ silent_reset() {
 	[ "$1" = 0 ] && grep -q '^@@PVAPF L1 INIT' "$CONSOLE" && ! grep -q '^@@PVAPF L1 DONE' "$CONSOLE" &&
 		! grep -qE 'Kernel panic|Oops:|BUG:|WARNING: CPU' "$CONSOLE"
 }
-if [ $rc = 125 ] || grep -q 'Oops: int3' "$CONSOLE" 2>/dev/null || silent_reset $rc; then
-	if [ $rc = 125 ]; then why="did not reach init within ${BOOT_TMO}s"
-	elif silent_reset $rc; then why="reset silently mid-scenario"
-	else why="hit the TCG text-patching int3 oops"
-	fi
+why=
+if [ $rc = 125 ]; then why="did not reach init within ${BOOT_TMO}s"
+elif grep -q 'Oops: int3' "$CONSOLE" 2>/dev/null; then why="hit the TCG text-patching int3 oops"
+elif silent_reset $rc; then why="reset silently mid-scenario"
+fi
+if [ -n "$why" ]; then
 	mv "$CONSOLE" "$OUT/l1-console.first-boot.log"
 	echo "vmtest $SCEN: first L1 boot $why (see l1-console.first-boot.log); booting once more"
 	boot_l1

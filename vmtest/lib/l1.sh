@@ -129,6 +129,12 @@ run_l2() {
 	check_l2_clean "$label" "$rc"
 }
 
+# pvapf_vm_dir PID: the pvapf host's sysfs policy directory of the VM that process PID made.
+pvapf_vm_dir() { ls -d /sys/kernel/pvapf/vms/"$1"-* 2>/dev/null | head -n 1; }
+
+# global_outstanding: async faults in flight on the pvapf host, all VMs.
+global_outstanding() { cat /sys/kernel/pvapf/outstanding; }
+
 # host_counter LABEL NAME FIELD: a pvapf host counter of that run's VM from the snapshot
 # the L2 took with "l1_call host-counters NAME" (see hooks/host-counters).
 host_counter() {

@@ -34,8 +34,6 @@ l2_main() {
 	return $rc
 }
 
-global_outstanding() { cat /sys/kernel/pvapf/outstanding; }
-
 l1_main() {
 	run_l2 pv pvapf pvapf.mode=sysfs
 	check_cmp "pv: nothing outstanding once the VM is gone" "$(global_outstanding)" -eq 0

@@ -53,11 +53,11 @@ l1_main() {
 	check_cmp "kill: async faults were in flight at the kill" "$n" -gt 0
 	# VM teardown ends with the last reference to it; poll (bounded) for the count.
 	i=0
-	while [ "$(cat /sys/kernel/pvapf/outstanding)" != 0 ] && [ $i -lt 1000 ]; do
+	while [ "$(global_outstanding)" != 0 ] && [ $i -lt 1000 ]; do
 		i=$((i + 1))
 		usleep 10000
 	done
-	check_cmp "kill: nothing outstanding after teardown" "$(cat /sys/kernel/pvapf/outstanding)" -eq 0
+	check_cmp "kill: nothing outstanding after teardown" "$(global_outstanding)" -eq 0
 	check_cmp "kill: the VM's sysfs directory is gone" "$(ls /sys/kernel/pvapf/vms | wc -l)" -eq 0
 	[ -e /sys/kernel/debug/kmemleak ] && check_debug_kernel
 }
