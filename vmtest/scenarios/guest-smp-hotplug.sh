@@ -15,8 +15,10 @@ L2_SMP=2
 # Wait until some task sleeps on a token (bounded by the life of the workload, pid $1: the
 # fill and pageout before its re-reads take a while), then take cpu1 away and bring it back.
 offline_while_sleeping() {
-	while [ "$(pvapf_counter sleepers_current)" = 0 ] && kill -0 "$1" 2>/dev/null; do :; done
-	echo "RESULT hotplug sleepers_at_offline=$(pvapf_counter sleepers_current)"
+	# Report the count that ended the wait: a second read races with the sleepers' wake-up.
+	n=0
+	while [ "$n" = 0 ] && kill -0 "$1" 2>/dev/null; do n=$(pvapf_counter sleepers_current); done
+	echo "RESULT hotplug sleepers_at_offline=$n"
 	echo 0 >/sys/devices/system/cpu/cpu1/online && echo 1 >/sys/devices/system/cpu/cpu1/online
 	echo "RESULT hotplug toggled=$?"
 }
