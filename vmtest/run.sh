@@ -3,7 +3,8 @@
 # let the scenario start its L2 guests under L1's KVM, and bring every result back.
 #   vmtest/run.sh SCENARIO [--l1 pvapf|debug|stock] [--swap disk|zram|slowdisk] [--out DIR]
 # A scenario may set L1_KERNEL=stock|pvapf and SWAP= as defaults for the options.
-# The scenario's L0_TIMEOUT bounds the whole run (VMTEST_TIMEOUT overrides it).
+# The scenario's L0_TIMEOUT bounds the whole run (VMTEST_TIMEOUT overrides it); its
+# L1_SMP sets L1's vCPU count (default 2).
 # VMTEST_APPEND adds L1 kernel arguments (pvapf.NAME=value, read in L1 with pvapf_arg).
 # Prints the scenario's PASS/FAIL lines; exit 0 only if there is a PASS and no FAIL.
 set -euo pipefail
@@ -19,6 +20,7 @@ L1=$(sed -n 's/^L1_KERNEL=//p' "$FILE")
 L1=${L1:-pvapf}
 SWAP=$(sed -n 's/^SWAP=//p' "$FILE")
 TMO=$(sed -n 's/^L0_TIMEOUT=//p' "$FILE")
+L1_SMP=$(sed -n 's/^L1_SMP=//p' "$FILE")
 OUT=
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -60,7 +62,7 @@ boot_l1() {
 	rm -f "$OUT/swap.img" "$OUT/results.img"
 	truncate -s 2G "$OUT/swap.img"
 	truncate -s 32M "$OUT/results.img"
-	timeout -k 10 "$TMO" qemu-system-x86_64 -accel tcg -cpu EPYC -M "$MACHINE" -m 3G -smp 2 \
+	timeout -k 10 "$TMO" qemu-system-x86_64 -accel tcg -cpu EPYC -M "$MACHINE" -m 3G -smp "${L1_SMP:-2}" \
 		-nodefaults -no-reboot -display none -no-user-config \
 		-chardev file,id=con,path="$CONSOLE" -serial chardev:con \
 		-kernel "$KERNEL" -initrd "$INITRD" \

@@ -69,6 +69,10 @@ trace_start() {
 	for e in $APF_EVENTS; do
 		[ -e "$TRACE/events/$e/enable" ] && echo 1 >"$TRACE/events/$e/enable"
 	done
+	# A guest that triple-faults leaves no console trace; its shutdown exit
+	# (SVM 0x7f, VMX 2) and the events before it are the evidence.
+	echo 'exit_reason == 127 || exit_reason == 2' >$TRACE/events/kvm/kvm_exit/filter
+	echo 1 >$TRACE/events/kvm/kvm_exit/enable
 	echo 1 >$TRACE/tracing_on
 }
 
@@ -95,6 +99,11 @@ trace_stop() {
 	for e in $APF_EVENTS; do
 		[ -e "$TRACE/events/$e/enable" ] && echo 0 >"$TRACE/events/$e/enable"
 	done
+	echo 0 >$TRACE/events/kvm/kvm_exit/enable
+	echo 0 >$TRACE/events/kvm/kvm_exit/filter
+	# An L2 that did not end its scenario: keep the last events for the post-mortem.
+	grep -q '^@@PVAPF L2 END' "/results/$1-l2.log" 2>/dev/null ||
+		tail -n 400 $TRACE/trace >"/results/$1-l1-trace-tail.txt"
 }
 
 trace_count() { awk -v e="$2" '$1 == e { print $2 }' "/results/$1-l1-trace.txt"; }
@@ -152,10 +161,16 @@ check_l2_clean() {
 	elif grep -qE "$KERNEL_BAD" "$log"; then
 		fail "$1: L2 kernel reported: $(grep -m1 -E "$KERNEL_BAD" "$log")"
 	elif ! grep -q '^@@PVAPF L2 END rc=0' "$log"; then
-		fail "$1: L2 scenario did not end with rc=0 ($(grep -m1 '^@@PVAPF L2 END' "$log" || echo 'no end marker'))"
+		fail "$1: L2 scenario did not end with rc=0 ($(grep -m1 '^@@PVAPF L2 END' "$log" || echo 'no end marker'))$(l2_shutdown "$1")"
 	else
 		pass "$1: L2 booted, ran and exited cleanly"
 	fi
+}
+
+# How an L2 that stopped early went, if L1 saw it triple-fault: its shutdown exit.
+l2_shutdown() {
+	awk '/kvm_exit: .* reason shutdown / { sub(/.*kvm_exit: /, ""); printf "; L2 triple-faulted: %s", $0; exit }' \
+		"/results/$1-l1-trace-tail.txt" 2>/dev/null
 }
 
 # l2_result LABEL WORD KEY: the last KEY=value on the L2's "RESULT WORD ..." lines.

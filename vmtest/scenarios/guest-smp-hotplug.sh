@@ -4,13 +4,15 @@
 # back on both vCPUs. A third run has the host deliver every READY on the other vCPU
 # (debug_ready_other_vcpu), which the ABI allows and stock hosts never do. The host policy
 # is "always" so that tasks sleep on every swap-in (adaptive keeps this fast disk mostly
-# synchronous). On Debian's host these 2-vCPU L2s were
-# sometimes reset under nested TCG before L1 was given the L0 TSC rate (run.sh).
+# synchronous). L1 has one vCPU: on two (multi-threaded TCG) these paged-out 2-vCPU L2s
+# triple-faulted in most runs, Debian's guest on Debian's host too (README, "2-vCPU L2s
+# run on a 1-vCPU L1"); time-sliced on one L1 vCPU they still run as two vCPUs.
 L1_KERNEL=pvapf
 SWAP=disk
 L0_TIMEOUT=1200
 L2_MEM=256
 L2_SMP=2
+L1_SMP=1
 
 # Wait until some task sleeps on a token (bounded by the life of the workload, pid $1: the
 # fill and pageout before its re-reads take a while), then take cpu1 away and bring it back.
