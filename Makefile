@@ -23,7 +23,7 @@ help:
 	@echo "make unit           userspace unit tests (plain, TSan, ASan+UBSan)"
 	@echo "make checkpatch     scripts/checkpatch.pl --strict on our kernel C files"
 	@echo "make bench          overcommit benchmark suite (long); prints where results are"
-	@echo "make bench-quick    its smoke version (tiny sizes, 1 repetition, 2 configs)"
+	@echo "make bench-quick    its smoke version (tiny sizes, 1 repetition, 3 configs)"
 
 deps:
 	@scripts/deps.sh

@@ -352,8 +352,8 @@ def markdown(meta, rows, gl):
           " across the rows above; a goal margin smaller than that (the 2% cost goal) cannot be "
           "told from noise in this run.", "",
           "Checked as measured; the workloads were not tuned to them. bm is judged on work, "
-          "fio on IOPS. Host policies (off/always/adaptive) are not configurations yet: see the "
-          "HOOK in `benchmarks/overcommit/scenarios/bench-overcommit.sh`.", ""]
+          "fio on IOPS. `pvapf` is the pvapf host's default policy (adaptive), the one the "
+          "goals are judged on; `pvapf-always` and `pvapf-off` are its other two policies.", ""]
     for g in gl:
         L.append(f"- **{g['goal']}**: {g['verdict']}")
         for c in g["checks"]:

@@ -24,7 +24,7 @@ done
 
 ALL_CONFIGS=$(sed -n "/^BENCH_CONFIG_TABLE='/,/^'/p" "$SCEN_FILE" | awk 'NF > 1 { print $1 }' | paste -sd,)
 if [ $MODE = quick ]; then
-	: "${BENCH_CONFIGS:=apf-off,pvapf}" "${BENCH_REPS:=1}" "${BENCH_MIB:=64}" "${BENCH_SECS:=4}"
+	: "${BENCH_CONFIGS:=apf-off,pvapf,pvapf-off}" "${BENCH_REPS:=1}" "${BENCH_MIB:=64}" "${BENCH_SECS:=4}"
 	# 2x, not 4x: a 4x cap this small now and then gets the VMM OOM-killed while it thrashes
 	: "${BENCH_RATIOS:=1,2}" "${BENCH_THREADS:=2}" "${BENCH_SWAPS:=disk}"
 else

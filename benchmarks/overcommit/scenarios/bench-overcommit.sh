@@ -17,19 +17,19 @@ SWAP=disk
 L0_TIMEOUT=3600
 
 # The configurations, one line each:
-#   NAME       L1 kernel, L2 kernel, host POLICY ("-": the one L1 booted with),
-#              BASE (the APF-off config its ratios are taken against: same L1), L2 args
+#   NAME       L1 kernel, L2 kernel, host POLICY ("-": the one L1 booted with, for the pvapf
+#              host its default, adaptive), BASE (the APF-off config its ratios are taken
+#              against: same L1), L2 args
+# Each pvapf host policy is a configuration: pvapf (adaptive), pvapf-always, pvapf-off (the
+# guest has APF on, the host never goes async).
 BENCH_CONFIG_TABLE='
-apf-off    pvapf pvapf -  apf-off   no-kvmapf
-pvapf      pvapf pvapf -  apf-off   -
-stock-off  stock stock -  stock-off no-kvmapf
-stock      stock stock -  stock-off -
+apf-off      pvapf pvapf -      apf-off   no-kvmapf
+pvapf        pvapf pvapf -      apf-off   -
+pvapf-always pvapf pvapf always apf-off   -
+pvapf-off    pvapf pvapf off    apf-off   -
+stock-off    stock stock -      stock-off no-kvmapf
+stock        stock stock -      stock-off -
 '
-# >>> HOOK: host policies (issue 4). A policy is one line here (bench_host_policy below writes
-# it to the host's knob before that config's L2 starts), e.g.
-#   pvapf-always   pvapf pvapf always   apf-off -
-#   pvapf-adaptive pvapf pvapf adaptive apf-off -
-# <<<
 
 bench_param() { pvapf_arg "bench_$1" | tr , ' '; }
 
@@ -84,9 +84,8 @@ l2_main() {
 
 # ---- L1 ----
 
-# >>> HOOK: host policies (issue 4). The pvapf host's policy for new VMs (the knob as the host
-# side in progress names it); a config whose POLICY is not "-" writes it before its L2 starts
-# and fails if the knob is missing; "-" puts back what the L1 booted with.
+# The pvapf host's policy for new VMs: a config whose POLICY is not "-" writes it before its
+# L2 starts and fails if the knob is missing; "-" puts back what the L1 booted with.
 PVAPF_HOST_POLICY_KNOB=/sys/kernel/pvapf/default_policy
 bench_host_policy() {
 	if [ "$1" = - ]; then
@@ -97,7 +96,6 @@ bench_host_policy() {
 		{ fail "host policy '$1': no $PVAPF_HOST_POLICY_KNOB on this L1"; return 1; }
 	echo "$1" >"$PVAPF_HOST_POLICY_KNOB" && echo "host policy: $1"
 }
-# <<<
 
 # config_field NAME N: field N of that configuration's line (1 = NAME; 6 = all L2 args).
 config_field() {
