@@ -112,6 +112,13 @@ static bool pvapf_pop_forwarded(struct pvapf_host_vcpu *pv, struct pvapf_host_fo
 	return any;
 }
 
+/* A forwarded token that cannot be delivered: wake all of its origin's sleepers. */
+static void pvapf_wake_origin(const struct pvapf_host_forwarded *f)
+{
+	WRITE_ONCE(pvapf_vcpu(f->origin)->wake_all_pending, true);
+	pvapf_ready_kick(f->origin);
+}
+
 /*
  * Forwarded tokens this vCPU cannot deliver any more (APF disabled, reset):
  * their sleepers are on other vCPUs, which get a wake-all so none sleeps on.
@@ -120,10 +127,8 @@ void pvapf_drop_forwarded(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_forwarded f;
 
-	while (pvapf_pop_forwarded(pvapf_vcpu(vcpu), &f)) {
-		WRITE_ONCE(pvapf_vcpu(f.origin)->wake_all_pending, true);
-		pvapf_ready_kick(f.origin);
-	}
+	while (pvapf_pop_forwarded(pvapf_vcpu(vcpu), &f))
+		pvapf_wake_origin(&f);
 }
 
 static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
@@ -174,8 +179,7 @@ void pvapf_host_deliver_ready(struct kvm_vcpu *vcpu)
 				pvapf_count(vcpu, PVAPF_HC_READY);
 				trace_pvapf_host_ready(vcpu->vcpu_id, f.token, 0, 0);
 			} else {
-				WRITE_ONCE(pvapf_vcpu(f.origin)->wake_all_pending, true);
-				pvapf_ready_kick(f.origin);
+				pvapf_wake_origin(&f);
 			}
 			continue;
 		}
