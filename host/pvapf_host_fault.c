@@ -13,6 +13,7 @@
  * thread delivers READY and frees it (pvapf_host_ready.c).
  */
 #include <linux/kvm_host.h>
+#include <linux/mman.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -21,6 +22,20 @@
 #include "mmu/mmu_internal.h"
 #include "pvapf_host_internal.h"
 #include "pvapf_host_trace.h"
+
+/*
+ * Test aid (sysfs debug_reclaim_after_swapin): page the page out again right
+ * after reading it in, so that reclaim and its mmu-notifier invalidation land
+ * while the async fault is pending.  do_madvise() is not exported, so the aid
+ * exists only where KVM is built in.
+ */
+static void pvapf_debug_reclaim(struct kvm *kvm, struct mm_struct *mm, unsigned long hva)
+{
+#if IS_BUILTIN(CONFIG_KVM)
+	if (atomic_add_unless(&pvapf_vm(kvm)->debug_reclaim_left, -1, 0))
+		do_madvise(mm, hva & PAGE_MASK, PAGE_SIZE, MADV_PAGEOUT);
+#endif
+}
 
 static void pvapf_work_fn(struct work_struct *work)
 {
@@ -38,6 +53,7 @@ static void pvapf_work_fn(struct work_struct *work)
 		get_user_pages_remote(mm, w->hva, 1, flags, NULL, &locked);
 		if (locked)
 			mmap_read_unlock(mm);
+		pvapf_debug_reclaim(vcpu->kvm, mm, w->hva);
 		mmput(mm);
 	}
 	w->t_done = ktime_get_ns();

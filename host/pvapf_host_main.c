@@ -52,6 +52,7 @@ void pvapf_host_vm_init(struct kvm *kvm)
 	vm->policy = READ_ONCE(pvapf_host_default_policy);
 	vm->max_outstanding = PVAPF_HOST_MAX_OUTSTANDING_DEFAULT;
 	atomic_set(&vm->next_token, 0);
+	atomic_set(&vm->debug_reclaim_left, 0);
 	vm->pid = task_tgid_nr(current);
 }
 

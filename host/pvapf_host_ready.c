@@ -19,12 +19,25 @@ void pvapf_ready_kick(struct kvm_vcpu *vcpu)
 	kvm_vcpu_kick(vcpu);
 }
 
+/* Mapped in the VMM right now (vCPU thread: current->mm is the VM's). */
+static bool pvapf_hva_resident(unsigned long hva)
+{
+	struct page *page;
+
+	if (!get_user_page_fast_only(hva, 0, &page))
+		return false;
+	put_page(page);
+	return true;
+}
+
 /*
  * Install the guest mapping now, through KVM's own fault path (which retries
  * if an mmu-notifier invalidation raced with us), so that the guest's retry
- * does not fault again on a page reclaimed in between.  Skipped when the
- * translation the fault was taken under is gone: another MMU, another guest
- * CR3 under shadow paging, or no memslot at the address any more.
+ * does not fault again.  Skipped when the translation the fault was taken
+ * under is gone (another MMU, another guest CR3 under shadow paging, no
+ * memslot at the address any more), and when the page was reclaimed again
+ * since the work read it: mapping it would mean a synchronous read on the
+ * vCPU thread, while the guest's retry can take a new async fault instead.
  */
 static void pvapf_map_completed(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 {
@@ -39,6 +52,10 @@ static void pvapf_map_completed(struct kvm_vcpu *vcpu, struct pvapf_host_work *w
 		return;
 	if (!kvm_vcpu_gfn_to_memslot(vcpu, w->gfn))
 		return;
+	if (!pvapf_hva_resident(w->hva)) {
+		pvapf_count(vcpu, PVAPF_HC_RECLAIMED_BEFORE_MAP);
+		return;
+	}
 	r = kvm_mmu_do_page_fault(vcpu, w->cr2_or_gpa, w->error_code, true, NULL, NULL);
 	if (r == RET_PF_FIXED) {
 		vcpu->stat.pf_fixed++;

@@ -40,6 +40,7 @@ enum pvapf_host_counter {
 	PVAPF_HC_BAD_MSR_WRITE,
 	PVAPF_HC_ENABLE_LAPIC_DISABLED,
 	PVAPF_HC_READY_FORWARDED,
+	PVAPF_HC_RECLAIMED_BEFORE_MAP,
 	PVAPF_HC_NR
 };
 
@@ -89,6 +90,7 @@ struct pvapf_host_vm_sysfs;
 struct pvapf_host_vm {
 	int policy;		/* enum pvapf_host_policy */
 	bool debug_ready_other_vcpu;	/* test aid: READY on the next vCPU */
+	atomic_t debug_reclaim_left;	/* test aid: swap-ins to page out again */
 	unsigned int max_outstanding;
 	atomic_t next_token;
 	/* Moving averages; racy updates from several vCPUs are tolerable. */

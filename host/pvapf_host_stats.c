@@ -37,6 +37,7 @@ static const char *const pvapf_counter_names[PVAPF_HC_NR] = {
 	[PVAPF_HC_BAD_MSR_WRITE] = "bad_msr_write",
 	[PVAPF_HC_ENABLE_LAPIC_DISABLED] = "enable_lapic_disabled",
 	[PVAPF_HC_READY_FORWARDED] = "ready_forwarded",
+	[PVAPF_HC_RECLAIMED_BEFORE_MAP] = "reclaimed_before_map",
 };
 
 static void pvapf_show_counters(struct seq_file *m, const u64 *c, unsigned int outstanding)
@@ -89,6 +90,7 @@ static int pvapf_vm_show(struct seq_file *m, void *unused)
 	seq_printf(m, "policy %s\n", pvapf_policy_name(READ_ONCE(vm->policy)));
 	seq_printf(m, "swapin_ewma_ns %llu\n", READ_ONCE(vm->swapin_ewma_ns));
 	seq_printf(m, "round_trip_ns %llu\n", pvapf_round_trip_ns(kvm));
+	seq_printf(m, "debug_reclaim_left %d\n", atomic_read(&vm->debug_reclaim_left));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pvapf_vm);

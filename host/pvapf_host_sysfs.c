@@ -7,6 +7,7 @@
  *   /sys/kernel/pvapf/vms/<pid>-<n>/policy    off | always | adaptive
  *   /sys/kernel/pvapf/vms/<pid>-<n>/max_outstanding   per vCPU, 1..1024
  *   /sys/kernel/pvapf/vms/<pid>-<n>/debug_ready_other_vcpu   test aid, 0 or 1
+ *   /sys/kernel/pvapf/vms/<pid>-<n>/debug_reclaim_after_swapin  test aid, count
  * A libvirt hook finds a domain's VM from the QEMU pid (vms/<pid>-*).
  * Invalid writes fail with -EINVAL and a log line naming the value.
  */
@@ -103,6 +104,30 @@ static ssize_t debug_ready_other_vcpu_store(struct kobject *kobj, struct kobj_at
 	return len;
 }
 
+static ssize_t debug_reclaim_after_swapin_show(struct kobject *kobj,
+					       struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&pvapf_vm(pvapf_kobj_kvm(kobj))->debug_reclaim_left));
+}
+
+static ssize_t debug_reclaim_after_swapin_store(struct kobject *kobj,
+						struct kobj_attribute *a,
+						const char *buf, size_t len)
+{
+	unsigned int n;
+
+	if (!IS_BUILTIN(CONFIG_KVM)) {
+		pr_warn_ratelimited("pvapf: %s/debug_reclaim_after_swapin: needs KVM built in\n",
+				    kobject_name(kobj));
+		return -EOPNOTSUPP;
+	}
+	if (kstrtouint(buf, 10, &n) || n > INT_MAX)
+		return pvapf_invalid(kobj, "debug_reclaim_after_swapin (want a count)", buf);
+	atomic_set(&pvapf_vm(pvapf_kobj_kvm(kobj))->debug_reclaim_left, n);
+	return len;
+}
+
 static ssize_t pid_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", pvapf_vm(pvapf_kobj_kvm(kobj))->pid);
@@ -117,12 +142,16 @@ static struct kobj_attribute pvapf_attr_pid = __ATTR(pid, 0400, pid_show, NULL);
 static struct kobj_attribute pvapf_attr_debug_other = __ATTR(debug_ready_other_vcpu, 0600,
 							      debug_ready_other_vcpu_show,
 							      debug_ready_other_vcpu_store);
+static struct kobj_attribute pvapf_attr_debug_reclaim = __ATTR(debug_reclaim_after_swapin, 0600,
+								debug_reclaim_after_swapin_show,
+								debug_reclaim_after_swapin_store);
 
 static struct attribute *pvapf_vm_attrs[] = {
 	&pvapf_attr_policy.attr,
 	&pvapf_attr_max.attr,
 	&pvapf_attr_pid.attr,
 	&pvapf_attr_debug_other.attr,
+	&pvapf_attr_debug_reclaim.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(pvapf_vm);

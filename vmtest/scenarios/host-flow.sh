@@ -3,10 +3,14 @@
 # NOT_PRESENT/READY flow, counters and tracepoints agree, every task finishes and nothing is
 # left outstanding; the per-VM sysfs policy directory works as a libvirt hook would use it
 # and refuses bad values; policy "off" gives no async faults; bad guest MSR writes get #GP
-# and are counted, never a host WARN (panic_on_warn is set in L1).
+# and are counted, never a host WARN (panic_on_warn is set in L1). The "reclaim" run pages
+# each swapped-in page out again while its async fault is pending (an mmu-notifier
+# invalidation in the window): the host must not map it, and no page may come back stale.
 SWAP=disk
 L0_TIMEOUT=1500
 L2_MEM=256
+# async faults of the "reclaim" run whose page is paged out again before READY
+RECLAIM_COUNT=200
 
 l2_main() {
 	case "$(l2_mode)" in
@@ -19,6 +23,11 @@ l2_main() {
 	sysfs)
 		l1_call host-sysfs-check
 		echo "RESULT sysfs rc=$?"
+		;;
+	reclaim)
+		l1_call host-set policy always &&
+			l1_call host-set debug_reclaim_after_swapin "$RECLAIM_COUNT"
+		echo "RESULT aid rc=$?"
 		;;
 	esac
 	before=$(hyp_count)
@@ -42,6 +51,7 @@ l1_main() {
 	run_l2 off pvapf
 	echo adaptive >/sys/kernel/pvapf/default_policy
 	run_l2 badmsr pvapf no-kvmapf pvapf.mode=badmsr
+	run_l2 reclaim pvapf pvapf.mode=reclaim
 
 	check_pvapf_guest pv 1
 	check_cmp "pv: sysfs policy directory checks (hooks/host-sysfs-check)" "$(l2_result pv sysfs rc)" -eq 0
@@ -99,4 +109,15 @@ l1_main() {
 	check_cmp "badmsr: every rejected write counted" "$(host_counter badmsr after bad_msr_write)" -eq 7
 	check_cmp "badmsr: ACK with nothing pending counted" "$(host_counter badmsr after ack_spurious)" -eq 1
 	check_cmp "badmsr: rejected writes traced" "$(trace_count badmsr pvapf_host_bad_msr)" -eq 7
+
+	check_pvapf_guest reclaim 1
+	check_cmp "reclaim: test aid set (policy always, $RECLAIM_COUNT page-outs)" "$(l2_result reclaim aid rc)" -eq 0
+	check_cmp "reclaim: every page-out of the aid used" "$(host_counter reclaim after debug_reclaim_left)" -eq 0
+	# At least half: a page-out can miss a page not yet on the LRU.
+	check_cmp "reclaim: completions found their page reclaimed and did not map it" \
+		"$(host_counter reclaim after reclaimed_before_map)" -ge $((RECLAIM_COUNT / 2))
+	check_cmp "reclaim: the guest's retries of those pages were counted as re-faults" \
+		"$(host_counter reclaim after refault)" -gt 0
+	check_cmp "reclaim: nothing outstanding after the workload" "$(host_counter reclaim after outstanding)" -eq 0
+	check_cmp "reclaim: nothing outstanding once the VM is gone" "$(global_outstanding)" -eq 0
 }
