@@ -42,6 +42,7 @@ stock:
 
 vmtest-images: tree stock
 	@scripts/build-kernel.sh test
+	@scripts/uapi-headers.sh
 	@vmtest/mkinitramfs.sh l2 $(L2_INITRD)
 	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-pvapf.cpio pvapf
 	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-stock.cpio stock

@@ -52,9 +52,12 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 	# the overcommit benchmark's smoke run: structure and counters, not numbers
 	stage bench-quick tests/bench-quick.sh
 	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel as L1.
-	stage kernel-debug scripts/build-kernel.sh debug &&
+	if stage kernel-debug scripts/build-kernel.sh debug; then
 		VMTEST_TIMEOUT=2400 stage vmtest-host-slowdisk-debug-l1 vmtest/run.sh host-slowdisk --l1 debug \
 			--out results/vmtest/host-slowdisk-l1debug
+		stage vmtest-host-pending-debug-l1 vmtest/run.sh host-pending --l1 debug \
+			--out results/vmtest/host-pending-l1debug
+	fi
 fi
 
 passed=$(grep -c '^PASS: ' "$SUMMARY")

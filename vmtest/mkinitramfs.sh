@@ -59,6 +59,12 @@ l1)
 		cp -L "/usr/share/qemu/$fw" "$STAGE/usr/share/qemu/"
 	done
 	cp "$BIN/l2ctl" "$STAGE/bin/"
+	# L1 test programs on KVM's selftest library (vmtest/kvm-tests)
+	run_logged initramfs "$BUILD/logs/kvm-tests.log" make -C "$VM/kvm-tests" OUT="$BUILD/vmtest/l1bin" \
+		TREE="$BUILD/src/linux-$UPSTREAM_VERSION" UAPI="$BUILD/uapi/include" ABI="$PVAPF_ROOT/abi"
+	for t in "$BUILD"/vmtest/l1bin/*; do
+		[ -f "$t" ] && cp "$t" "$STAGE/bin/"
+	done
 	cp "$VM"/hooks/* "$STAGE/pvapf/hooks/" 2>/dev/null || true
 	mkdir -p "$STAGE/pvapf/l2"
 	cp "$BUILD/obj-test/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"

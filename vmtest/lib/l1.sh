@@ -216,3 +216,16 @@ check_pvapf_guest() {
 	check_cmp "$1: APF enabled on every vCPU" "$(l2_result "$1" after cpus_enabled)" -eq "$2"
 	check_cmp "$1: no kernel-mode NOT_PRESENT" "$(l2_result "$1" after kernel_mode_faults)" -eq 0
 }
+
+# Debug L1 only: no KASAN or lockdep report, and no leak kmemleak attributes to KVM or pvapf
+# (kmemleak reports an object only after it stayed unreferenced over two scans).
+check_debug_kernel() {
+	echo scan >/sys/kernel/debug/kmemleak
+	echo scan >/sys/kernel/debug/kmemleak
+	cat /sys/kernel/debug/kmemleak >/results/kmemleak.txt
+	check_cmp "debug: kmemleak found no KVM/pvapf leak" \
+		"$(grep -cE 'pvapf|kvm' /results/kmemleak.txt)" -eq 0
+	check_cmp "debug: no KASAN report" "$(dmesg | grep -c 'BUG: KASAN')" -eq 0
+	check_cmp "debug: no lockdep report" \
+		"$(dmesg | grep -cE 'possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|BUG: sleeping function')" -eq 0
+}
