@@ -10,12 +10,15 @@
  *            be mapped (its retry reaches KVM as MMIO to the deleted address)
  *            and nothing may be left outstanding;
  *   exit     kills the VMM process with the page-in still held: the process
- *            must go away and take its fault with it.
+ *            must go away and take its fault with it;
+ *   tokens   lets vCPU 1 take two faults and vCPU 4097 one: their tokens must
+ *            differ (packing the vcpu_id into 12 bits, as upstream does, makes
+ *            vCPU 1's second token equal vCPU 4097's first).
  *
  * Prints "RESULT pending case=NAME key=value ..." for the scenario to check;
  * a step that cannot be done is a TEST_ASSERT failure (non-zero exit).
  *
- * usage: pending_fault_test memslot|exit
+ * usage: pending_fault_test memslot|exit|tokens
  */
 #include <fcntl.h>
 #include <glob.h>
@@ -42,55 +45,75 @@
 #define TEST_GPA	(1ULL << 30)
 #define TEST_GVA	TEST_GPA
 #define READY_VECTOR	0xec
+/* Above 4095: needs CONFIG_KVM_MAX_NR_VCPUS=4096 (vCPU ids up to 16383). */
+#define TOKENS_VCPU_B	4097
 /* How long a killed VMM, then its VM, may take to go before the test calls it stuck. */
 #define EXIT_LIMIT_S	120
 #define VM_GONE_LIMIT_MS	10000
 
-/* Guest state: the host fills in apf_area_gpa before the first run. */
-static struct pvapf_shared_area apf_area __aligned(PVAPF_AREA_ALIGN);
-static uint64_t apf_area_gpa;
-static uint32_t ready_token;
-static uint32_t wake_alls;
+/*
+ * Guest state, one slot per vCPU (slot 1 is vCPU TOKENS_VCPU_B): the host
+ * fills in apf_area_gpa before the first run.
+ */
+static struct pvapf_shared_area apf_area[2] __aligned(PVAPF_AREA_ALIGN);
+static uint64_t apf_area_gpa[2];
+static uint32_t ready_token[2];
+static uint32_t wake_alls[2];
+
+/* x2APIC mode: the APIC ID is the vcpu_id. */
+static int guest_slot(void)
+{
+	return x2apic_read_reg(APIC_ID) == TOKENS_VCPU_B;
+}
 
 static void guest_ready_handler(struct ex_regs *regs)
 {
-	uint32_t token = READ_ONCE(apf_area.token);
+	int s = guest_slot();
+	uint32_t token = READ_ONCE(apf_area[s].token);
 
-	WRITE_ONCE(apf_area.token, 0);
+	WRITE_ONCE(apf_area[s].token, 0);
 	wrmsr(PVAPF_MSR_ACK, PVAPF_ACK_VALUE);
 	x2apic_write_reg(APIC_EOI, 0);
 	/* The host sends a wake-all when APF is enabled: nothing sleeps on it here. */
 	if (token == PVAPF_TOKEN_WAKE_ALL)
-		WRITE_ONCE(wake_alls, wake_alls + 1);
+		WRITE_ONCE(wake_alls[s], wake_alls[s] + 1);
 	else
-		WRITE_ONCE(ready_token, token);
+		WRITE_ONCE(ready_token[s], token);
 }
 
 static void guest_pf_handler(struct ex_regs *regs)
 {
+	int s = guest_slot();
 	uint64_t cr2;
 
 	/* Only NOT_PRESENT is expected: any real #PF is a guest assert. */
-	GUEST_ASSERT_EQ(READ_ONCE(apf_area.flags), PVAPF_REASON_NOT_PRESENT);
-	WRITE_ONCE(apf_area.flags, 0);
+	GUEST_ASSERT_EQ(READ_ONCE(apf_area[s].flags), PVAPF_REASON_NOT_PRESENT);
+	WRITE_ONCE(apf_area[s].flags, 0);
 	asm volatile("mov %%cr2, %0" : "=r"(cr2));
 	GUEST_SYNC2(1, cr2);
 	/* This "task" sleeps until its READY; the handler runs with IF=0. */
-	while (!READ_ONCE(ready_token))
+	while (!READ_ONCE(ready_token[s]))
 		asm volatile("sti; hlt; cli");
-	GUEST_SYNC3(2, cr2, READ_ONCE(ready_token));
+	GUEST_SYNC3(2, cr2, READ_ONCE(ready_token[s]));
+	WRITE_ONCE(ready_token[s], 0);
 }
 
-static void guest_code(void)
+/* Touch @pages pages from @gva on, each one an async fault. */
+static void guest_code(uint64_t gva, uint64_t pages)
 {
+	uint64_t i;
+	int s;
+
 	x2apic_enable();
+	s = guest_slot();
 	wrmsr(PVAPF_MSR_INT, READY_VECTOR);
-	wrmsr(PVAPF_MSR_EN, apf_area_gpa | PVAPF_EN_ENABLED | PVAPF_EN_SEND_ALWAYS |
+	wrmsr(PVAPF_MSR_EN, apf_area_gpa[s] | PVAPF_EN_ENABLED | PVAPF_EN_SEND_ALWAYS |
 	      PVAPF_EN_DELIVERY_AS_INT);
 	/* NOT_PRESENT needs interrupts on; the nop ends the sti shadow. */
 	asm volatile("sti; nop");
-	(void)READ_ONCE(*(volatile uint64_t *)TEST_GVA);
-	GUEST_SYNC2(3, READ_ONCE(wake_alls));
+	for (i = 0; i < pages; i++)
+		(void)READ_ONCE(*(volatile uint64_t *)(gva + i * PAGE_SIZE));
+	GUEST_SYNC2(3, READ_ONCE(wake_alls[s]));
 	GUEST_DONE();
 }
 
@@ -205,6 +228,25 @@ static void uffd_wait_fault(int uffd, void *addr)
 }
 
 /*
+ * The VM's pvapf policy to always, the guest's handlers, @pages pages at
+ * TEST_GPA held by a userfaultfd (returned).
+ */
+static int setup_vm(struct kvm_vm *vm, int pages)
+{
+	int i;
+
+	vm_sysfs_write("policy", "always");
+	vm_install_exception_handler(vm, PF_VECTOR, guest_pf_handler);
+	vm_install_exception_handler(vm, READY_VECTOR, guest_ready_handler);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT, pages, 0);
+	virt_map(vm, TEST_GVA, TEST_GPA, pages);
+	for (i = 0; i < 2; i++)
+		apf_area_gpa[i] = addr_gva2gpa(vm, (vm_vaddr_t)&apf_area[i]);
+	sync_global_to_guest(vm, apf_area_gpa);
+	return uffd_hold(addr_gpa2hva(vm, TEST_GPA), pages * vm->page_size);
+}
+
+/*
  * A VM whose vCPU has taken NOT_PRESENT for TEST_GVA and whose work item is
  * held in the page-in.  Returns the token; *uffd holds the page-in.
  */
@@ -216,15 +258,9 @@ static uint32_t start_held_fault(struct kvm_vm **vmp, struct kvm_vcpu **vcpup, i
 	void *hva;
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	vm_sysfs_write("policy", "always");
-	vm_install_exception_handler(vm, PF_VECTOR, guest_pf_handler);
-	vm_install_exception_handler(vm, READY_VECTOR, guest_ready_handler);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT, 1, 0);
-	virt_map(vm, TEST_GVA, TEST_GPA, 1);
+	vcpu_args_set(vcpu, 2, TEST_GVA, 1);
+	*uffd = setup_vm(vm, 1);
 	hva = addr_gpa2hva(vm, TEST_GPA);
-	*uffd = uffd_hold(hva, vm->page_size);
-	apf_area_gpa = addr_gva2gpa(vm, (vm_vaddr_t)&apf_area);
-	sync_global_to_guest(vm, apf_area_gpa);
 
 	uc = run_to_stage(vcpu, 1);
 	uffd_wait_fault(*uffd, hva);
@@ -268,6 +304,53 @@ static int test_memslot(void)
 	       file_value(counters, "outstanding"));
 	kvm_vm_free(vm);
 	printf("RESULT pending case=memslot global_outstanding=%ld\n", global_outstanding());
+	return 0;
+}
+
+/* One async fault of @vcpu on @page, page-in let go at once: its token. */
+static uint32_t one_fault(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int uffd, int page)
+{
+	void *hva = addr_gpa2hva(vm, TEST_GPA + page * vm->page_size);
+	struct uffdio_zeropage zero = {
+		.range = { .start = (unsigned long)hva, .len = vm->page_size },
+	};
+	uint32_t token;
+	struct ucall uc;
+
+	uc = run_to_stage(vcpu, 1);
+	token = uc.args[1];
+	uffd_wait_fault(uffd, hva);
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_ZEROPAGE, &zero), "UFFDIO_ZEROPAGE");
+	uc = run_to_stage(vcpu, 2);
+	TEST_ASSERT(uc.args[2] == token, "READY token %lu for NOT_PRESENT token %u",
+		    (unsigned long)uc.args[2], token);
+	return token;
+}
+
+static int test_tokens(void)
+{
+	struct kvm_vcpu *a, *b;
+	struct kvm_vm *vm;
+	uint32_t t[3];
+	int uffd;
+
+	TEST_REQUIRE(kvm_check_cap(KVM_CAP_MAX_VCPU_ID) > TOKENS_VCPU_B);
+	vm = vm_create(2);
+	a = vm_vcpu_add(vm, 1, guest_code);
+	b = vm_vcpu_add(vm, TOKENS_VCPU_B, guest_code);
+	uffd = setup_vm(vm, 3);
+	vcpu_args_set(a, 2, TEST_GVA, 2);
+	vcpu_args_set(b, 2, TEST_GVA + 2 * vm->page_size, 1);
+
+	t[0] = one_fault(vm, a, uffd, 0);
+	t[1] = one_fault(vm, a, uffd, 1);
+	run_to_stage(a, 3);
+	t[2] = one_fault(vm, b, uffd, 2);
+	run_to_stage(b, 3);
+	printf("RESULT pending case=tokens vcpu_b=%d tokens=%u,%u,%u distinct=%d\n",
+	       TOKENS_VCPU_B, t[0], t[1], t[2], t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+	close(uffd);
+	kvm_vm_free(vm);
 	return 0;
 }
 
@@ -327,6 +410,8 @@ int main(int argc, char **argv)
 		return test_memslot();
 	if (argc == 2 && !strcmp(argv[1], "exit"))
 		return test_exit();
-	fprintf(stderr, "usage: %s memslot|exit\n", argv[0]);
+	if (argc == 2 && !strcmp(argv[1], "tokens"))
+		return test_tokens();
+	fprintf(stderr, "usage: %s memslot|exit|tokens\n", argv[0]);
 	return 2;
 }

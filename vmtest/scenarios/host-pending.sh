@@ -1,6 +1,7 @@
 # shellcheck shell=sh
 # An async fault held pending on the pvapf host (its page-in waits on userfaultfd) while
-# the VMM deletes the memslot under it, and while the VMM is killed: programs on KVM's
+# the VMM deletes the memslot under it, and while the VMM is killed; and tokens of a vCPU
+# whose id does not fit in 12 bits: programs on KVM's
 # selftest library run in L1 (vmtest/kvm-tests/pending_fault_test.c), no L2 kernel. Also
 # run with the debug kernel as L1 (KASAN, lockdep, kmemleak).
 SWAP=none
@@ -31,5 +32,9 @@ l1_main() {
 	check_cmp "exit: ...by SIGKILL" "$(pending exit killed)" -eq 1
 	check_cmp "exit: its VM was destroyed (sysfs directory gone)" "$(pending exit vm_gone)" -eq 1
 	check_cmp "exit: nothing outstanding once the VM is gone" "$(pending exit global_outstanding)" -eq 0
+	/bin/pending_fault_test tokens >/results/tokens.log 2>&1
+	check_cmp "tokens: test program ran to its end (log: tokens.log)" "$?" -eq 0
+	check_cmp "tokens: vCPU 1 (two faults) and vCPU 4097 (one) got three distinct tokens" \
+		"$(pending tokens distinct)" -eq 1
 	[ -e /sys/kernel/debug/kmemleak ] && check_debug_kernel
 }
