@@ -23,13 +23,11 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <linux/userfaultfd.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -138,17 +136,27 @@ static struct ucall run_to_stage(struct kvm_vcpu *vcpu, uint64_t stage)
 	return uc;
 }
 
-/* Write @val to the pvapf sysfs file @name of the newest VM this process made. */
+/* The pvapf sysfs directories of the VMs process @pid made (glob them into @g). */
+static size_t vm_dirs(pid_t pid, glob_t *g)
+{
+	char pattern[64];
+
+	snprintf(pattern, sizeof(pattern), "/sys/kernel/pvapf/vms/%d-*", pid);
+	if (glob(pattern, 0, NULL, g))
+		return 0;
+	return g->gl_pathc;
+}
+
+/* Write @val to the pvapf sysfs file @name of the one VM this process has. */
 static void vm_sysfs_write(const char *name, const char *val)
 {
-	char pattern[64], path[256];
+	char path[256];
 	glob_t g;
+	size_t n = vm_dirs(getpid(), &g);
 	int fd;
 
-	snprintf(pattern, sizeof(pattern), "/sys/kernel/pvapf/vms/%d-*", getpid());
-	TEST_ASSERT(!glob(pattern, 0, NULL, &g), "no %s: not the pvapf host?", pattern);
-	/* Directory names end in a sequence number; the newest sorts last when as long. */
-	snprintf(path, sizeof(path), "%s/%s", g.gl_pathv[g.gl_pathc - 1], name);
+	TEST_ASSERT(n == 1, "%zu pvapf VM directories for this process, want 1 (pvapf host?)", n);
+	snprintf(path, sizeof(path), "%s/%s", g.gl_pathv[0], name);
 	globfree(&g);
 	fd = open(path, O_WRONLY);
 	TEST_ASSERT(fd >= 0, "open %s", path);
@@ -188,15 +196,12 @@ static long global_outstanding(void)
 /* Whether a VM made by process @pid still has its pvapf sysfs directory. */
 static bool vm_dir_exists(pid_t pid)
 {
-	char pattern[64];
 	glob_t g;
-	bool found;
 
-	snprintf(pattern, sizeof(pattern), "/sys/kernel/pvapf/vms/%d-*", pid);
-	found = !glob(pattern, 0, NULL, &g);
-	if (found)
-		globfree(&g);
-	return found;
+	if (!vm_dirs(pid, &g))
+		return false;
+	globfree(&g);
+	return true;
 }
 
 /* Missing-page userfaultfd over [addr, addr + len): page-ins there wait for us. */

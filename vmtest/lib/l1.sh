@@ -173,10 +173,13 @@ l2_shutdown() {
 		"/results/$1-l1-trace-tail.txt" 2>/dev/null
 }
 
-# l2_result LABEL WORD KEY: the last KEY=value on the L2's "RESULT WORD ..." lines.
-l2_result() {
-	grep "^RESULT $2 " "/results/$1-l2.log" | tr ' ' '\n' | sed -n "s/^$3=//p" | tail -n 1
+# result_in FILE WORD KEY: the last KEY=value on the "RESULT WORD ..." lines of FILE.
+result_in() {
+	grep "^RESULT $2 " "$1" | tr ' ' '\n' | sed -n "s/^$3=//p" | tail -n 1
 }
+
+# l2_result LABEL WORD KEY: the last KEY=value on the L2's "RESULT WORD ..." lines.
+l2_result() { result_in "/results/$1-l2.log" "$2" "$3"; }
 
 # l2_count LABEL WORD: how many "RESULT WORD" lines the L2 printed.
 l2_count() { grep -c "^RESULT $2 " "/results/$1-l2.log"; }

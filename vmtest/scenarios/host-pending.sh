@@ -1,16 +1,14 @@
 # shellcheck shell=sh
 # An async fault held pending on the pvapf host (its page-in waits on userfaultfd) while
 # the VMM deletes the memslot under it, and while the VMM is killed; and tokens of a vCPU
-# whose id does not fit in 12 bits: programs on KVM's
-# selftest library run in L1 (vmtest/kvm-tests/pending_fault_test.c), no L2 kernel. Also
-# run with the debug kernel as L1 (KASAN, lockdep, kmemleak).
+# whose id does not fit in 12 bits. A program on KVM's selftest library runs in L1
+# (vmtest/kvm-tests/pending_fault_test.c), no L2 kernel. Also run with the debug kernel as
+# L1 (KASAN, lockdep, kmemleak).
 SWAP=none
 L0_TIMEOUT=900
 
 # pending CASE KEY: KEY=value from the RESULT lines of pending_fault_test CASE.
-pending() {
-	grep "^RESULT pending case=$1 " "/results/$1.log" | tr ' ' '\n' | sed -n "s/^$2=//p" | tail -n 1
-}
+pending() { result_in "/results/$1.log" "pending case=$1" "$2"; }
 
 l1_main() {
 	# by path: the selftest library loads the guest code from its own ELF file (argv[0])
