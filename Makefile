@@ -7,7 +7,7 @@ SCENARIOS ?= $(basename $(notdir $(wildcard vmtest/scenarios/*.sh)))
 BUILD := $(CURDIR)/build
 L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
 
-.PHONY: help deps tree kernel stock configs vmtest-images vmtest unit checkpatch test demo clean distclean
+.PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest unit checkpatch test demo clean distclean
 .PHONY: bench bench-quick
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "make configs        generate every config and check no fragment line was dropped"
 	@echo "make stock          fetch Debian's unmodified 6.12 kernel for side-by-side runs"
 	@echo "make vmtest-images  L1 and L2 initramfs images for the nested harness"
+	@echo "make vmtest-images-debug  ...and the debug kernel with its L1 initramfs (--l1 debug)"
 	@echo "make vmtest         run nested scenarios (SCENARIOS=..., default all)"
 	@echo "make unit           userspace unit tests (plain, TSan, ASan+UBSan)"
 	@echo "make checkpatch     scripts/checkpatch.pl --strict on our kernel C files"
@@ -46,6 +47,10 @@ vmtest-images: tree stock
 	@vmtest/mkinitramfs.sh l2 $(L2_INITRD)
 	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-pvapf.cpio pvapf
 	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-stock.cpio stock
+
+vmtest-images-debug: vmtest-images
+	@scripts/build-kernel.sh debug
+	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-debug.cpio debug
 
 vmtest: vmtest-images
 	@rc=0; for s in $(SCENARIOS); do vmtest/run.sh $$s || rc=1; done; exit $$rc

@@ -61,7 +61,11 @@ else
 	run_logged "config-$NAME" "$LOG" make -C "$TREE" O="$CFG" olddefconfig
 fi
 # A fragment line that did not survive (unmet dependency, typo) is an error, not a surprise.
+# A later fragment may override an earlier one (debug makes KVM modular): the last setting
+# of each symbol is the one that must survive.
 dropped=$(grep -E '^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$' "$CFG/fragment" |
+	awk '{ s = $0; sub(/^# /, "", s); sub(/[= ].*/, "", s); last[s] = $0; if (!(s in seen)) { seen[s] = 1; order[n++] = s } }
+	     END { for (i = 0; i < n; i++) print last[order[i]] }' |
 	while IFS= read -r line; do grep -qxF -- "$line" "$CFG/.config" || echo "$line"; done)
 [ -z "$dropped" ] || die "config-$NAME" "" "fragment settings not in the final .config: $(echo $dropped)"
 if ! cmp -s "$CFG/.config" "$OBJ/.config"; then

@@ -3,7 +3,8 @@
 #   mkinitramfs.sh l2 OUT            busybox + L2 init + scenarios + L2 tools
 #   mkinitramfs.sh l1 OUT L1KERNEL   busybox + L1 init + QEMU (and its libraries/firmware)
 #                                    + l2ctl + the L2 kernels and initramfs; L1KERNEL=stock
-#                                    adds the Debian modules a stock L1 needs.
+#                                    adds the Debian modules a stock L1 needs, L1KERNEL=debug
+#                                    the KVM modules of our debug kernel.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 load_version
@@ -100,6 +101,33 @@ PY
 			base=$(basename "$m" .xz)
 			xz -dc "$mroot/$m" >"$STAGE/pvapf/modules/$base"
 			echo "$base" >>"$STAGE/pvapf/modules/order"
+		done
+	elif [ "$L1KERNEL" = debug ]; then
+		# Our debug kernel has KVM as modules (kernel/config/debug.config): kvm-amd and what
+		# it depends on (kvm, irqbypass), each after its dependencies (modinfo's depends=).
+		need_cmd initramfs modinfo kmod
+		obj=$BUILD/obj-debug
+		[ -f "$obj/modules.order" ] || die initramfs "" "$obj/modules.order missing: run 'make kernel CONFIG=debug'"
+		declare -A ko_of
+		while read -r o; do
+			ko=${o%.o}.ko
+			n=$(basename "$ko" .ko)
+			ko_of[${n//-/_}]=$ko
+		done <"$obj/modules.order"
+		order=()
+		add_module() {
+			local n=$1 d
+			[[ " ${order[*]} " == *" $n "* ]] && return
+			[ -n "${ko_of[$n]:-}" ] || die initramfs "" "debug kernel has no module $n"
+			for d in $(modinfo -F depends "$obj/${ko_of[$n]}" | tr , ' '); do add_module "$d"; done
+			order+=("$n")
+		}
+		add_module kvm_amd
+		mkdir -p "$STAGE/pvapf/modules"
+		: >"$STAGE/pvapf/modules/order"
+		for n in "${order[@]}"; do
+			cp "$obj/${ko_of[$n]}" "$STAGE/pvapf/modules/"
+			basename "${ko_of[$n]}" >>"$STAGE/pvapf/modules/order"
 		done
 	fi
 	;;

@@ -38,14 +38,17 @@ OUT=${OUT:-$PVAPF_ROOT/results/vmtest/$SCEN-l1$L1-$SWAP}
 # Debian's kernel has no MPPARSE, so it needs microvm's ACPI tables for its local APIC.
 case "$L1" in
 pvapf) KERNEL=$BUILD/obj-test/arch/x86/boot/bzImage MACHINE=microvm,acpi=off IMAGE=pvapf ;;
-# the debug build of our kernel (KASAN, lockdep, kmemleak) as L1, with the same initramfs
-debug) KERNEL=$BUILD/obj-debug/arch/x86/boot/bzImage MACHINE=microvm,acpi=off IMAGE=pvapf ;;
+# the debug build of our kernel (KASAN, lockdep, kmemleak) as L1; its initramfs adds the
+# KVM modules (make vmtest-images-debug)
+debug) KERNEL=$BUILD/obj-debug/arch/x86/boot/bzImage MACHINE=microvm,acpi=off IMAGE=debug ;;
 stock) KERNEL=$BUILD/stock/vmlinuz MACHINE=microvm,acpi=on IMAGE=stock ;;
 *) die vmtest "" "--l1 must be pvapf, debug or stock" ;;
 esac
 INITRD=$BUILD/vmtest/initrd-l1-$IMAGE.cpio
+IMAGES=vmtest-images
+[ "$L1" = debug ] && IMAGES=vmtest-images-debug
 for f in "$KERNEL" "$INITRD"; do
-	[ -f "$f" ] || die vmtest "" "$f missing: run 'make vmtest-images' first"
+	[ -f "$f" ] || die vmtest "" "$f missing: run 'make $IMAGES' first"
 done
 need_cmd vmtest qemu-system-x86_64 qemu-system-x86
 

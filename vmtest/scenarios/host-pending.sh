@@ -3,25 +3,60 @@
 # the VMM deletes the memslot under it, and while the VMM is killed; and tokens of a vCPU
 # whose id does not fit in 12 bits. A program on KVM's selftest library runs in L1
 # (vmtest/kvm-tests/pending_fault_test.c), no L2 kernel. Also run with the debug kernel as
-# L1 (KASAN, lockdep, kmemleak).
+# L1 (KASAN, lockdep, kmemleak), whose KVM is modular: there kvm_amd and kvm are unloaded
+# as soon as the killed VMM's VM lets go of them, and reloaded.
 SWAP=none
 L0_TIMEOUT=900
 
-# pending CASE KEY: KEY=value from the RESULT lines of pending_fault_test CASE.
-pending() { result_in "/results/$1.log" "pending case=$1" "$2"; }
+# pending CASE KEY [LOG]: KEY=value from the RESULT lines of pending_fault_test CASE.
+pending() { result_in "/results/${3:-$1}.log" "pending case=$1" "$2"; }
+
+# memslot_checks LOG LABEL: the memslot case's outcome, as logged in LOG.
+memslot_checks() {
+	check_cmp "$2: the held fault was async (host async_started)" "$(pending memslot async_started "$1")" -eq 1
+	check_cmp "$2: READY carried the NOT_PRESENT token" "$(pending memslot ready_matches "$1")" -eq 1
+	check_cmp "$2: READY delivered" "$(pending memslot ready "$1")" -eq 1
+	check_cmp "$2: ...and acknowledged" "$(pending memslot ack "$1")" -ge 1
+	check_cmp "$2: nothing mapped for the deleted memslot" "$(pending memslot mapped_on_completion "$1")" -eq 0
+	check_cmp "$2: the guest's retry reached KVM as MMIO" "$(pending memslot mmio_retry "$1")" -eq 1
+	check_cmp "$2: nothing outstanding in the VM" "$(pending memslot outstanding "$1")" -eq 0
+	check_cmp "$2: nothing outstanding once the VM is gone" "$(pending memslot global_outstanding "$1")" -eq 0
+}
+
+# Unload kvm_amd and kvm the moment the last VM lets go of them (its VMM was just killed
+# with a page-in held), load them again, and run memslot on the reloaded host: the pvapf
+# workqueue, work cache and sysfs root go with kvm.ko and come back with it.
+unload_reload() {
+	# The VM's files pin kvm_amd until KVM has destroyed the VM, which ends a few ms after
+	# the VMM is reaped: poll for that (10 ms steps, at most 10 s), then unload at once.
+	i=0
+	while [ "$(cat /sys/module/kvm_amd/refcnt)" != 0 ] && [ $i -lt 1000 ]; do
+		sleep 0.01
+		i=$((i + 1))
+	done
+	echo "unload: kvm_amd unused after $i polls of 10 ms"
+	check_cmp "unload: the killed VMM's VM let go of kvm_amd" "$(cat /sys/module/kvm_amd/refcnt)" -eq 0
+	# kvm_amd, kvm, irqbypass: the load order backwards
+	for m in $(tac /pvapf/modules/order); do
+		rmmod "${m%.ko}"
+		check_cmp "unload: rmmod ${m%.ko}" "$?" -eq 0
+	done
+	check_cmp "unload: /sys/kernel/pvapf went with kvm.ko" "$(ls -d /sys/kernel/pvapf 2>/dev/null | wc -l)" -eq 0
+	rc=0
+	while read -r m; do insmod "/pvapf/modules/$m" || rc=1; done </pvapf/modules/order
+	check_cmp "reload: insmod $(echo $(cat /pvapf/modules/order))" "$rc" -eq 0
+	check_cmp "reload: /sys/kernel/pvapf is back, nothing outstanding" \
+		"$(cat /sys/kernel/pvapf/outstanding)" -eq 0
+	/bin/pending_fault_test memslot >/results/memslot-reloaded.log 2>&1
+	check_cmp "reload: memslot ran to its end (log: memslot-reloaded.log)" "$?" -eq 0
+	memslot_checks memslot-reloaded "reload: memslot"
+}
 
 l1_main() {
 	# by path: the selftest library loads the guest code from its own ELF file (argv[0])
 	/bin/pending_fault_test memslot >/results/memslot.log 2>&1
 	check_cmp "memslot: test program ran to its end (log: memslot.log)" "$?" -eq 0
-	check_cmp "memslot: the held fault was async (host async_started)" "$(pending memslot async_started)" -eq 1
-	check_cmp "memslot: READY carried the NOT_PRESENT token" "$(pending memslot ready_matches)" -eq 1
-	check_cmp "memslot: READY delivered" "$(pending memslot ready)" -eq 1
-	check_cmp "memslot: ...and acknowledged" "$(pending memslot ack)" -ge 1
-	check_cmp "memslot: nothing mapped for the deleted memslot" "$(pending memslot mapped_on_completion)" -eq 0
-	check_cmp "memslot: the guest's retry reached KVM as MMIO" "$(pending memslot mmio_retry)" -eq 1
-	check_cmp "memslot: nothing outstanding in the VM" "$(pending memslot outstanding)" -eq 0
-	check_cmp "memslot: nothing outstanding once the VM is gone" "$(pending memslot global_outstanding)" -eq 0
+	memslot_checks memslot memslot
 
 	/bin/pending_fault_test exit >/results/exit.log 2>&1
 	check_cmp "exit: test program ran to its end (log: exit.log)" "$?" -eq 0
@@ -30,6 +65,8 @@ l1_main() {
 	check_cmp "exit: ...by SIGKILL" "$(pending exit killed)" -eq 1
 	check_cmp "exit: its VM was destroyed (sysfs directory gone)" "$(pending exit vm_gone)" -eq 1
 	check_cmp "exit: nothing outstanding once the VM is gone" "$(pending exit global_outstanding)" -eq 0
+	# KVM built in (the test kernel): nothing to unload.
+	grep -qx kvm.ko /pvapf/modules/order 2>/dev/null && unload_reload
 	/bin/pending_fault_test tokens >/results/tokens.log 2>&1
 	check_cmp "tokens: test program ran to its end (log: tokens.log)" "$?" -eq 0
 	check_cmp "tokens: vCPU 1 (two faults) and vCPU 4097 (one) got three distinct tokens" \
