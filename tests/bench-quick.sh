@@ -10,6 +10,15 @@ cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 OUT=$PVAPF_ROOT/results/bench/test-quick
 
+# A bad knob is refused before anything boots, with a message naming it.
+if msg=$(BENCH_SWAP_READ_DELAY_MS=5ms benchmarks/overcommit/run.sh --quick --out "$OUT-bad" 2>&1); then
+	echo "FAIL: bench-quick: BENCH_SWAP_READ_DELAY_MS=5ms was accepted"
+elif grep -q "BENCH_SWAP_READ_DELAY_MS='5ms' is not a whole number" <<<"$msg"; then
+	echo "PASS: bench-quick: BENCH_SWAP_READ_DELAY_MS=5ms refused, naming the knob"
+else
+	echo "FAIL: bench-quick: BENCH_SWAP_READ_DELAY_MS=5ms refused without naming it: $msg"
+fi
+
 benchmarks/overcommit/run.sh --quick --out "$OUT"
 rc=$?
 if [ $rc = 0 ]; then

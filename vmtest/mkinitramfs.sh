@@ -72,11 +72,11 @@ l1)
 	cp "$BUILD/stock/vmlinuz" "$STAGE/pvapf/l2/bzImage-stock"
 	cp "$BUILD/vmtest/initrd-l2.cpio" "$STAGE/pvapf/l2/initrd.cpio"
 	if [ "$L1KERNEL" = stock ]; then
-		# A stock L1 has KVM, virtio-mmio, virtio-blk and zram as modules: ship them
+		# A stock L1 has KVM, virtio-mmio, virtio-blk, zram and dm-delay as modules: ship them
 		# (decompressed, busybox insmod reads plain .ko) with a load order from modules.dep.
 		krel=$(cat "$BUILD/stock/release")
 		mroot=$BUILD/stock/root/lib/modules/$krel
-		want="kvm-amd virtio_mmio virtio_blk zram"
+		want="kvm-amd virtio_mmio virtio_blk zram dm-delay"
 		order=$(python3 - "$mroot/modules.dep" $want <<'PY'
 import os, sys
 deps = {}

@@ -299,7 +299,8 @@ def markdown(meta, rows, gl):
          f"{meta['params'].get('BENCH_REPS')} repetition(s); array/file "
          f"{meta['params'].get('BENCH_MIB')} MiB; {meta['params'].get('BENCH_SECS')} s per "
          f"phase; {meta['params'].get('BENCH_THREADS')} threads; overcommit "
-         f"{meta['params'].get('BENCH_RATIOS')}; L1 runs with results: "
+         f"{meta['params'].get('BENCH_RATIOS')}; swap `slowdisk` (if run) delays each read "
+         f"{meta['params'].get('BENCH_SWAP_READ_DELAY_MS', 5)} ms; L1 runs with results: "
          f"{', '.join(meta['l1_kernels']) or 'none'}.", "",
          f"> **Caveat.** {TCG_NOTE}", "",
          "L1 kernels booted: " + "; ".join(f"`{r}`: {v}" for r, v in meta["l1_kernels"].items()) +

@@ -34,6 +34,7 @@ swap_disk() {
 }
 
 setup_swap() {
+	read_delay=
 	case "$1" in
 	disk) dev=$(swap_disk) ;;
 	zram)
@@ -42,10 +43,15 @@ setup_swap() {
 			echo 1G >/sys/block/zram0/disksize || return 1
 		;;
 	slowdisk)
-		# The virtio disk with SWAP_READ_DELAY_MS (default 5) added to every read by
-		# dm-delay: swap-ins clearly slower than an APF round trip, writes unchanged.
+		# The virtio disk with a delay added to every read by dm-delay (L1 argument
+		# pvapf.swap_read_delay_ms, default 5): swap-ins clearly slower than an APF round
+		# trip, writes unchanged.
 		d=$(swap_disk)
-		table="0 $(blockdev --getsz "$d") delay $d 0 ${SWAP_READ_DELAY_MS:-5} $d 0 0"
+		read_delay=$(pvapf_arg swap_read_delay_ms)
+		case "${read_delay:=5}" in
+		'' | *[!0-9]*) echo "FAIL: setup: pvapf.swap_read_delay_ms='$read_delay' is not a number of ms"; return 1 ;;
+		esac
+		table="0 $(blockdev --getsz "$d") delay $d 0 $read_delay $d 0 0"
 		dmsetup create --noudevsync slowswap --table "$table" && dmsetup mknodes slowswap ||
 			{ echo "FAIL: setup: dm-delay over $d could not be created"; return 1; }
 		dev=/dev/mapper/slowswap
@@ -58,7 +64,7 @@ setup_swap() {
 	# No swap readahead: every guest page read back is its own swap-in, so the number of
 	# faults that can go async does not depend on how neighbouring pages were laid out.
 	echo 0 >/proc/sys/vm/page-cluster
-	echo "swap: $1 on $dev"
+	echo "swap: $1 on $dev${read_delay:+, reads delayed $read_delay ms}"
 }
 
 trace_start() {

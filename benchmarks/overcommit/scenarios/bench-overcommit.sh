@@ -15,6 +15,9 @@
 # bench_workloads, bench_threads (lists comma-separated).
 SWAP=disk
 L0_TIMEOUT=3600
+# One L2 run is one configuration's every phase: on slowdisk each phase refills its data
+# through delayed reads (measured ~300 s for 64 MiB, ratios 1 and 4, at 1 ms per read).
+L2_TIMEOUT=1800
 
 # The configurations, one line each:
 #   NAME       L1 kernel, L2 kernel, host POLICY ("-": the one L1 booted with, for the pvapf
