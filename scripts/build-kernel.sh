@@ -79,5 +79,12 @@ stage_begin "build-$NAME" "make -j$(nproc) in $OBJ (log: $LOG)"
 targets=(bzImage)
 grep -q '^CONFIG_MODULES=y' "$OBJ/.config" && targets+=(modules)
 run_logged "build-$NAME" "$LOG" "${KMAKE[@]}" "${targets[@]}"
+# Modules installed with their modules.dep under $OBJ/modroot, as a distro kernel's are
+# under /lib/modules (vmtest/mkinitramfs.sh ships them from there).
+if [ "${targets[*]}" != bzImage ]; then
+	need_cmd build-kernel depmod kmod
+	rm -rf "$OBJ/modroot"
+	run_logged "build-$NAME" "$LOG" "${KMAKE[@]}" INSTALL_MOD_PATH="$OBJ/modroot" modules_install
+fi
 echo "kernel: $OBJ/arch/x86/boot/bzImage ($(cat "$OBJ/include/config/kernel.release"))"
 stage_end

@@ -39,6 +39,43 @@ copy_elf() {
 	done
 }
 
+# ship_modules MROOT NAME...: those modules of the kernel installed at MROOT and all they
+# depend on, into /pvapf/modules with a load order from modules.dep (L1's init insmods
+# them). Decompressed: busybox insmod reads plain .ko.
+ship_modules() {
+	local mroot=$1 order m base
+	shift
+	[ -f "$mroot/modules.dep" ] || die initramfs "" "$mroot/modules.dep missing: build that kernel first"
+	order=$(python3 - "$mroot/modules.dep" "$@" <<'PY'
+import os, sys
+deps = {}
+for line in open(sys.argv[1]):
+    mod, _, rest = line.partition(":")
+    deps[os.path.basename(mod).split(".ko")[0].replace("-", "_")] = (mod, rest.split())
+out = []
+def visit(name):
+    mod, d = deps[name]
+    for x in d:
+        visit(os.path.basename(x).split(".ko")[0].replace("-", "_"))
+    if mod not in out:
+        out.append(mod)
+for w in sys.argv[2:]:
+    visit(w.replace("-", "_"))
+print("\n".join(out))
+PY
+	) || die initramfs "" "cannot resolve module dependencies in $mroot"
+	mkdir -p "$STAGE/pvapf/modules"
+	: >"$STAGE/pvapf/modules/order"
+	for m in $order; do
+		base=$(basename "$m" .xz)
+		case "$m" in
+		*.xz) xz -dc "$mroot/$m" >"$STAGE/pvapf/modules/$base" ;;
+		*) cp "$mroot/$m" "$STAGE/pvapf/modules/$base" ;;
+		esac
+		echo "$base" >>"$STAGE/pvapf/modules/order"
+	done
+}
+
 case "$LEVEL" in
 l2)
 	for t in "$BIN"/*; do
@@ -71,65 +108,14 @@ l1)
 	cp "$BUILD/obj-test/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"
 	cp "$BUILD/stock/vmlinuz" "$STAGE/pvapf/l2/bzImage-stock"
 	cp "$BUILD/vmtest/initrd-l2.cpio" "$STAGE/pvapf/l2/initrd.cpio"
-	if [ "$L1KERNEL" = stock ]; then
-		# A stock L1 has KVM, virtio-mmio, virtio-blk, zram and dm-delay as modules: ship them
-		# (decompressed, busybox insmod reads plain .ko) with a load order from modules.dep.
-		krel=$(cat "$BUILD/stock/release")
-		mroot=$BUILD/stock/root/lib/modules/$krel
-		want="kvm-amd virtio_mmio virtio_blk zram dm-delay"
-		order=$(python3 - "$mroot/modules.dep" $want <<'PY'
-import os, sys
-deps = {}
-for line in open(sys.argv[1]):
-    mod, _, rest = line.partition(":")
-    deps[os.path.basename(mod).split(".ko")[0].replace("-", "_")] = (mod, rest.split())
-out = []
-def visit(name):
-    mod, d = deps[name]
-    for x in d:
-        visit(os.path.basename(x).split(".ko")[0].replace("-", "_"))
-    if mod not in out:
-        out.append(mod)
-for w in sys.argv[2:]:
-    visit(w.replace("-", "_"))
-print("\n".join(out))
-PY
-		) || die initramfs "" "cannot resolve stock module dependencies"
-		mkdir -p "$STAGE/pvapf/modules"
-		: >"$STAGE/pvapf/modules/order"
-		for m in $order; do
-			base=$(basename "$m" .xz)
-			xz -dc "$mroot/$m" >"$STAGE/pvapf/modules/$base"
-			echo "$base" >>"$STAGE/pvapf/modules/order"
-		done
-	elif [ "$L1KERNEL" = debug ]; then
-		# Our debug kernel has KVM as modules (kernel/config/debug.config): kvm-amd and what
-		# it depends on (kvm, irqbypass), each after its dependencies (modinfo's depends=).
-		need_cmd initramfs modinfo kmod
-		obj=$BUILD/obj-debug
-		[ -f "$obj/modules.order" ] || die initramfs "" "$obj/modules.order missing: run 'make kernel CONFIG=debug'"
-		declare -A ko_of
-		while read -r o; do
-			ko=${o%.o}.ko
-			n=$(basename "$ko" .ko)
-			ko_of[${n//-/_}]=$ko
-		done <"$obj/modules.order"
-		order=()
-		add_module() {
-			local n=$1 d
-			[[ " ${order[*]} " == *" $n "* ]] && return
-			[ -n "${ko_of[$n]:-}" ] || die initramfs "" "debug kernel has no module $n"
-			for d in $(modinfo -F depends "$obj/${ko_of[$n]}" | tr , ' '); do add_module "$d"; done
-			order+=("$n")
-		}
-		add_module kvm_amd
-		mkdir -p "$STAGE/pvapf/modules"
-		: >"$STAGE/pvapf/modules/order"
-		for n in "${order[@]}"; do
-			cp "$obj/${ko_of[$n]}" "$STAGE/pvapf/modules/"
-			basename "${ko_of[$n]}" >>"$STAGE/pvapf/modules/order"
-		done
-	fi
+	# A stock L1 has KVM, virtio-mmio, virtio-blk, zram and dm-delay as modules, our debug
+	# kernel KVM (kernel/config/debug.config).
+	case "$L1KERNEL" in
+	stock) ship_modules "$BUILD/stock/root/lib/modules/$(cat "$BUILD/stock/release")" \
+		kvm-amd virtio_mmio virtio_blk zram dm-delay ;;
+	debug) ship_modules "$BUILD/obj-debug/modroot/lib/modules/$(cat "$BUILD/obj-debug/include/config/kernel.release")" \
+		kvm-amd ;;
+	esac
 	;;
 *) die initramfs "" "unknown level '$LEVEL'" ;;
 esac

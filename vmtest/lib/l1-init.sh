@@ -11,13 +11,9 @@ SCENARIO=$(pvapf_arg scenario)
 SWAP=$(pvapf_arg swap)
 echo "@@PVAPF L1 INIT $(uname -r) scenario=$SCENARIO swap=$SWAP"
 
-# A stock Debian L1 kernel has KVM and the virtio drivers as modules (see mkinitramfs.sh).
-if [ -f /pvapf/modules/order ]; then
-	while read -r m; do insmod "/pvapf/modules/$m" || echo "FAIL: setup: insmod $m"; done \
-		</pvapf/modules/order
-fi
-
 . /pvapf/lib/l1.sh
+# A stock Debian L1 kernel has KVM and the virtio drivers as modules, our debug kernel KVM.
+[ -f /pvapf/modules/order ] && load_modules
 {
 	setup_swap "$SWAP" && . "/pvapf/scenarios/$SCENARIO.sh" && l1_main
 	echo "@@PVAPF L1 SCENARIO END rc=$?"

@@ -33,6 +33,16 @@ swap_disk() {
 	done
 }
 
+# load_modules: insmod the modules the initramfs ships, in its load order (mkinitramfs.sh
+# ship_modules); a FAIL line for each that does not load, and non-zero if any did not.
+load_modules() {
+	rc=0
+	while read -r m; do
+		insmod "/pvapf/modules/$m" || { echo "FAIL: setup: insmod $m"; rc=1; }
+	done </pvapf/modules/order
+	return $rc
+}
+
 setup_swap() {
 	read_delay=
 	case "$1" in

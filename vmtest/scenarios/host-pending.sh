@@ -42,9 +42,8 @@ unload_reload() {
 		check_cmp "unload: rmmod ${m%.ko}" "$?" -eq 0
 	done
 	check_cmp "unload: /sys/kernel/pvapf went with kvm.ko" "$(ls -d /sys/kernel/pvapf 2>/dev/null | wc -l)" -eq 0
-	rc=0
-	while read -r m; do insmod "/pvapf/modules/$m" || rc=1; done </pvapf/modules/order
-	check_cmp "reload: insmod $(echo $(cat /pvapf/modules/order))" "$rc" -eq 0
+	load_modules
+	check_cmp "reload: insmod $(echo $(cat /pvapf/modules/order))" "$?" -eq 0
 	check_cmp "reload: /sys/kernel/pvapf is back, nothing outstanding" \
 		"$(cat /sys/kernel/pvapf/outstanding)" -eq 0
 	/bin/pending_fault_test memslot >/results/memslot-reloaded.log 2>&1
