@@ -7,7 +7,7 @@ SCENARIOS ?= $(basename $(notdir $(wildcard vmtest/scenarios/*.sh)))
 BUILD := $(CURDIR)/build
 L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
 
-.PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest unit checkpatch test demo clean distclean
+.PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest-images-distro vmtest unit checkpatch test demo clean distclean
 .PHONY: bench bench-quick
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make stock          fetch Debian's unmodified 6.12 kernel for side-by-side runs"
 	@echo "make vmtest-images  L1 and L2 initramfs images for the nested harness"
 	@echo "make vmtest-images-debug  ...and the debug kernel with its L1 initramfs (--l1 debug)"
+	@echo "make vmtest-images-distro  ...and the distro-config kernel with its L1 initramfs (--l1 distro, ~50 min)"
 	@echo "make vmtest         run nested scenarios (SCENARIOS=..., default all)"
 	@echo "make unit           userspace unit tests (plain, TSan, ASan+UBSan)"
 	@echo "make checkpatch     scripts/checkpatch.pl --strict on our kernel C files"
@@ -51,6 +52,10 @@ vmtest-images: tree stock
 vmtest-images-debug: vmtest-images
 	@scripts/build-kernel.sh debug
 	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-debug.cpio debug
+
+vmtest-images-distro: vmtest-images
+	@scripts/build-kernel.sh distro
+	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-distro.cpio distro
 
 vmtest: vmtest-images
 	@rc=0; for s in $(SCENARIOS); do vmtest/run.sh $$s || rc=1; done; exit $$rc

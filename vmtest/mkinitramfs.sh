@@ -4,7 +4,8 @@
 #   mkinitramfs.sh l1 OUT L1KERNEL   busybox + L1 init + QEMU (and its libraries/firmware)
 #                                    + l2ctl + the L2 kernels and initramfs; L1KERNEL=stock
 #                                    adds the Debian modules a stock L1 needs, L1KERNEL=debug
-#                                    the KVM modules of our debug kernel.
+#                                    the KVM modules of our debug kernel, L1KERNEL=distro
+#                                    those of our distro build.
 set -euo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
 load_version
@@ -39,12 +40,12 @@ copy_elf() {
 	done
 }
 
-# ship_modules MROOT NAME...: those modules of the kernel installed at MROOT and all they
-# depend on, into /pvapf/modules with a load order from modules.dep (L1's init insmods
-# them). Decompressed: busybox insmod reads plain .ko.
+# ship_modules DEST MROOT NAME...: those modules of the kernel installed at MROOT and all
+# they depend on, into DEST with a load order from modules.dep (init-common.sh's
+# load_modules insmods them). Decompressed: busybox insmod reads plain .ko.
 ship_modules() {
-	local mroot=$1 order m base
-	shift
+	local dest=$1 mroot=$2 order m base
+	shift 2
 	[ -f "$mroot/modules.dep" ] || die initramfs "" "$mroot/modules.dep missing: build that kernel first"
 	order=$(python3 - "$mroot/modules.dep" "$@" <<'PY'
 import os, sys
@@ -64,15 +65,15 @@ for w in sys.argv[2:]:
 print("\n".join(out))
 PY
 	) || die initramfs "" "cannot resolve module dependencies in $mroot"
-	mkdir -p "$STAGE/pvapf/modules"
-	: >"$STAGE/pvapf/modules/order"
+	mkdir -p "$dest"
+	: >"$dest/order"
 	for m in $order; do
 		base=$(basename "$m" .xz)
 		case "$m" in
-		*.xz) xz -dc "$mroot/$m" >"$STAGE/pvapf/modules/$base" ;;
-		*) cp "$mroot/$m" "$STAGE/pvapf/modules/$base" ;;
+		*.xz) xz -dc "$mroot/$m" >"$dest/$base" ;;
+		*) cp "$mroot/$m" "$dest/$base" ;;
 		esac
-		echo "$base" >>"$STAGE/pvapf/modules/order"
+		echo "$base" >>"$dest/order"
 	done
 }
 
@@ -105,15 +106,38 @@ l1)
 	done
 	cp "$VM"/hooks/* "$STAGE/pvapf/hooks/" 2>/dev/null || true
 	mkdir -p "$STAGE/pvapf/l2"
-	cp "$BUILD/obj-test/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"
+	# The pvapf L2 is the test kernel, or with the distro L1 the same distro build: the
+	# packaged flavour at both levels. Debian's config has no MPPARSE, so its kernels need
+	# microvm's ACPI tables (run_l2 reads machine-KERNEL).
+	# The distro L2 gets the msr module (apfmsr's /dev/cpu/0/msr; the test kernel has it
+	# built in) from a second archive appended to the L2 initramfs, which the kernel
+	# unpacks after the first.
+	if [ "$L1KERNEL" = distro ]; then
+		cp "$BUILD/obj-distro/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"
+		echo microvm,acpi=on >"$STAGE/pvapf/l2/machine-pvapf"
+		rel=$(cat "$BUILD/obj-distro/include/config/kernel.release")
+		extra=$BUILD/vmtest/stage-l2-distro
+		rm -rf "$extra"
+		ship_modules "$extra/pvapf/modules/$rel" "$BUILD/obj-distro/modroot/lib/modules/$rel" msr
+		{ cat "$BUILD/vmtest/initrd-l2.cpio" &&
+			(cd "$extra" && find . | LC_ALL=C sort | cpio -o -H newc --quiet); } \
+			>"$STAGE/pvapf/l2/initrd.cpio" || die initramfs "" "cpio failed for the distro L2"
+	else
+		cp "$BUILD/obj-test/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"
+		echo microvm,acpi=off >"$STAGE/pvapf/l2/machine-pvapf"
+		cp "$BUILD/vmtest/initrd-l2.cpio" "$STAGE/pvapf/l2/initrd.cpio"
+	fi
 	cp "$BUILD/stock/vmlinuz" "$STAGE/pvapf/l2/bzImage-stock"
-	cp "$BUILD/vmtest/initrd-l2.cpio" "$STAGE/pvapf/l2/initrd.cpio"
-	# A stock L1 has KVM, virtio-mmio, virtio-blk, zram and dm-delay as modules, our debug
-	# kernel KVM (kernel/config/debug.config).
+	echo microvm,acpi=on >"$STAGE/pvapf/l2/machine-stock"
+	# A stock L1 has KVM, virtio-mmio, virtio-blk, zram and dm-delay as modules, and so has
+	# our distro build (Debian's config); our debug kernel has KVM as modules
+	# (kernel/config/debug.config).
 	case "$L1KERNEL" in
-	stock) ship_modules "$BUILD/stock/root/lib/modules/$(cat "$BUILD/stock/release")" \
+	stock) ship_modules "$STAGE/pvapf/modules" "$BUILD/stock/root/lib/modules/$(cat "$BUILD/stock/release")" \
 		kvm-amd virtio_mmio virtio_blk zram dm-delay ;;
-	debug) ship_modules "$BUILD/obj-debug/modroot/lib/modules/$(cat "$BUILD/obj-debug/include/config/kernel.release")" \
+	distro) ship_modules "$STAGE/pvapf/modules" "$BUILD/obj-distro/modroot/lib/modules/$(cat "$BUILD/obj-distro/include/config/kernel.release")" \
+		kvm-amd virtio_mmio virtio_blk zram dm-delay ;;
+	debug) ship_modules "$STAGE/pvapf/modules" "$BUILD/obj-debug/modroot/lib/modules/$(cat "$BUILD/obj-debug/include/config/kernel.release")" \
 		kvm-amd ;;
 	esac
 	;;

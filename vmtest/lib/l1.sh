@@ -33,15 +33,9 @@ swap_disk() {
 	done
 }
 
-# load_modules: insmod the modules the initramfs ships, in its load order (mkinitramfs.sh
-# ship_modules); a FAIL line for each that does not load, and non-zero if any did not.
-load_modules() {
-	rc=0
-	while read -r m; do
-		insmod "/pvapf/modules/$m" || { echo "FAIL: setup: insmod $m"; rc=1; }
-	done </pvapf/modules/order
-	return $rc
-}
+# kvm_modular: this L1 loads KVM as modules (debug and distro L1s) instead of having it
+# built in (the test kernel).
+kvm_modular() { grep -qx kvm.ko /pvapf/modules/order 2>/dev/null; }
 
 setup_swap() {
 	read_delay=
@@ -134,8 +128,7 @@ run_l2() {
 	mkdir -p "$cg"
 	[ -n "$L2_MEMORY_MAX" ] && echo "$L2_MEMORY_MAX" >"$cg/memory.max"
 	echo "run_l2 $label: kernel=$kernel mem=${L2_MEM}M smp=$L2_SMP args=$*"
-	machine=microvm,acpi=off
-	[ "$kernel" = stock ] && machine=microvm,acpi=on
+	machine=$(cat "/pvapf/l2/machine-$kernel")
 	t0=$(date +%s)
 	trace_start
 	PVAPF_LABEL=$label sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \

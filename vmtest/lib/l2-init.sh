@@ -6,6 +6,8 @@ stty -echo 2>/dev/null
 
 SCENARIO=$(pvapf_arg scenario)
 echo "@@PVAPF L2 START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+# Modules shipped for this kernel (the distro build's msr, see mkinitramfs.sh).
+[ -f "/pvapf/modules/$(uname -r)/order" ] && load_modules "/pvapf/modules/$(uname -r)"
 . /pvapf/lib/l2.sh
 . "/pvapf/scenarios/$SCENARIO.sh"
 l2_main

@@ -111,13 +111,23 @@ l1_main() {
 	check_cmp "badmsr: rejected writes traced" "$(trace_count badmsr pvapf_host_bad_msr)" -eq 7
 
 	check_pvapf_guest reclaim 1
-	check_cmp "reclaim: test aid set (policy always, $RECLAIM_COUNT page-outs)" "$(l2_result reclaim aid rc)" -eq 0
-	check_cmp "reclaim: every page-out of the aid used" "$(host_counter reclaim after debug_reclaim_left)" -eq 0
-	# At least half: a page-out can miss a page not yet on the LRU.
-	check_cmp "reclaim: completions found their page reclaimed and did not map it" \
-		"$(host_counter reclaim after reclaimed_before_map)" -ge $((RECLAIM_COUNT / 2))
-	check_cmp "reclaim: the guest's retries of those pages were counted as re-faults" \
-		"$(host_counter reclaim after refault)" -gt 0
+	if kvm_modular; then
+		# The aid pages out with do_madvise(), which modules cannot call: it must refuse,
+		# saying why, and the run is then a plain policy-always run.
+		check_cmp "reclaim: test aid refused, KVM is modular" "$(l2_result reclaim aid rc)" -ne 0
+		check_cmp "reclaim: the refusal says KVM must be built in" \
+			"$(dmesg | grep -c 'debug_reclaim_after_swapin: needs KVM built in')" -ge 1
+		echo "NOTE: host-flow: reclaim: no page-outs in the async window with KVM modular" \
+			"(the test kernel, KVM built in, runs them)"
+	else
+		check_cmp "reclaim: test aid set (policy always, $RECLAIM_COUNT page-outs)" "$(l2_result reclaim aid rc)" -eq 0
+		check_cmp "reclaim: every page-out of the aid used" "$(host_counter reclaim after debug_reclaim_left)" -eq 0
+		# At least half: a page-out can miss a page not yet on the LRU.
+		check_cmp "reclaim: completions found their page reclaimed and did not map it" \
+			"$(host_counter reclaim after reclaimed_before_map)" -ge $((RECLAIM_COUNT / 2))
+		check_cmp "reclaim: the guest's retries of those pages were counted as re-faults" \
+			"$(host_counter reclaim after refault)" -gt 0
+	fi
 	check_cmp "reclaim: nothing outstanding after the workload" "$(host_counter reclaim after outstanding)" -eq 0
 	check_cmp "reclaim: nothing outstanding once the VM is gone" "$(global_outstanding)" -eq 0
 }

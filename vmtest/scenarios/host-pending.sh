@@ -65,7 +65,7 @@ l1_main() {
 	check_cmp "exit: its VM was destroyed (sysfs directory gone)" "$(pending exit vm_gone)" -eq 1
 	check_cmp "exit: nothing outstanding once the VM is gone" "$(pending exit global_outstanding)" -eq 0
 	# KVM built in (the test kernel): nothing to unload.
-	grep -qx kvm.ko /pvapf/modules/order 2>/dev/null && unload_reload
+	kvm_modular && unload_reload
 	/bin/pending_fault_test tokens >/results/tokens.log 2>&1
 	check_cmp "tokens: test program ran to its end (log: tokens.log)" "$?" -eq 0
 	check_cmp "tokens: vCPU 1 (two faults) and vCPU 4097 (one) got three distinct tokens" \
