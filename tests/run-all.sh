@@ -58,6 +58,9 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 			--out results/vmtest/host-slowdisk-l1debug
 		stage vmtest-host-pending-debug-l1 vmtest/run.sh host-pending --l1 debug \
 			--out results/vmtest/host-pending-l1debug
+		# ...and the whole host flow under KASAN, on modular KVM (the reclaim aid refused)
+		VMTEST_TIMEOUT=2400 stage vmtest-host-flow-debug-l1 vmtest/run.sh host-flow --l1 debug \
+			--out results/vmtest/host-flow-l1debug
 	fi
 fi
 
