@@ -77,6 +77,11 @@ PY
 	done
 }
 
+# installed_modules CONFIG: where build-kernel.sh installed that kernel's modules.
+installed_modules() {
+	echo "$BUILD/obj-$1/modroot/lib/modules/$(cat "$BUILD/obj-$1/include/config/kernel.release")"
+}
+
 case "$LEVEL" in
 l2)
 	for t in "$BIN"/*; do
@@ -118,7 +123,7 @@ l1)
 		rel=$(cat "$BUILD/obj-distro/include/config/kernel.release")
 		extra=$BUILD/vmtest/stage-l2-distro
 		rm -rf "$extra"
-		ship_modules "$extra/pvapf/modules/$rel" "$BUILD/obj-distro/modroot/lib/modules/$rel" msr
+		ship_modules "$extra/pvapf/modules/$rel" "$(installed_modules distro)" msr
 		{ cat "$BUILD/vmtest/initrd-l2.cpio" &&
 			(cd "$extra" && find . | LC_ALL=C sort | cpio -o -H newc --quiet); } \
 			>"$STAGE/pvapf/l2/initrd.cpio" || die initramfs "" "cpio failed for the distro L2"
@@ -132,13 +137,12 @@ l1)
 	# A stock L1 has KVM, virtio-mmio, virtio-blk, zram and dm-delay as modules, and so has
 	# our distro build (Debian's config); our debug kernel has KVM as modules
 	# (kernel/config/debug.config).
+	debian_l1_modules="kvm-amd virtio_mmio virtio_blk zram dm-delay"
 	case "$L1KERNEL" in
 	stock) ship_modules "$STAGE/pvapf/modules" "$BUILD/stock/root/lib/modules/$(cat "$BUILD/stock/release")" \
-		kvm-amd virtio_mmio virtio_blk zram dm-delay ;;
-	distro) ship_modules "$STAGE/pvapf/modules" "$BUILD/obj-distro/modroot/lib/modules/$(cat "$BUILD/obj-distro/include/config/kernel.release")" \
-		kvm-amd virtio_mmio virtio_blk zram dm-delay ;;
-	debug) ship_modules "$STAGE/pvapf/modules" "$BUILD/obj-debug/modroot/lib/modules/$(cat "$BUILD/obj-debug/include/config/kernel.release")" \
-		kvm-amd ;;
+		$debian_l1_modules ;;
+	distro) ship_modules "$STAGE/pvapf/modules" "$(installed_modules distro)" $debian_l1_modules ;;
+	debug) ship_modules "$STAGE/pvapf/modules" "$(installed_modules debug)" kvm-amd ;;
 	esac
 	;;
 *) die initramfs "" "unknown level '$LEVEL'" ;;

@@ -12,7 +12,8 @@ SWAP=$(pvapf_arg swap)
 echo "@@PVAPF L1 INIT $(uname -r) scenario=$SCENARIO swap=$SWAP"
 
 . /pvapf/lib/l1.sh
-# A stock Debian L1 kernel has KVM and the virtio drivers as modules, our debug kernel KVM.
+# Debian's kernel and our distro build have KVM and the virtio drivers as modules, our
+# debug kernel KVM.
 [ -f /pvapf/modules/order ] && load_modules
 {
 	setup_swap "$SWAP" && . "/pvapf/scenarios/$SCENARIO.sh" && l1_main
