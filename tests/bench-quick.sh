@@ -3,8 +3,10 @@
 # benchmarks/overcommit/run.sh --quick) and checks the structure of what it produced, not
 # its numbers: every configuration has non-zero work in every phase, the APF-on ones had
 # not-present faults injected by L1 under overcommit, the one with the host policy off had
-# none (the policy reached the host), and the Markdown summary and PNG
-# plots are there. One PASS/FAIL line per check.
+# none (the policy reached the host), L1's CPU idle share was measured in every phase, and
+# the Markdown summary and PNG plots are there. Then --resume on the finished run: it boots
+# nothing and rewrites the report, and with other sizes it is refused, naming them.
+# One PASS/FAIL line per check.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
@@ -19,6 +21,7 @@ else
 	echo "FAIL: bench-quick: BENCH_SWAP_READ_DELAY_MS=5ms refused without naming it: $msg"
 fi
 
+rm -rf "$OUT"
 benchmarks/overcommit/run.sh --quick --out "$OUT"
 rc=$?
 if [ $rc = 0 ]; then
@@ -54,6 +57,13 @@ for c in configs:
     check(runs and not zero, f"{c}: non-zero work, IOPS and co-runner in every phase" +
           (f" (zero in {', '.join(zero)})" if zero else ""))
     check(all(not r.get("bad_pages") for r in runs), f"{c}: every page read back intact")
+    idle = [round(r["l1_idle_pct"]) for r in runs if r.get("l1_idle_pct") is not None]
+    check(runs and len(idle) == len(runs) and all(0 <= i <= 100 for i in idle),
+          f"{c}: L1 CPU idle share measured in every phase ({idle})")
+    # the guest's CPU time is counted: it ran for some of every phase
+    guest = [round(r["l2_guest_pct"]) for r in runs if r.get("l2_guest_pct") is not None]
+    check(runs and len(guest) == len(runs) and all(0 < g <= 105 for g in guest),
+          f"{c}: the guest's share of every phase measured ({guest})")
     if table[c]["policy"] == "off":
         inj = sum(r.get("apf_injected") or 0 for r in runs)
         check(inj == 0, f"{c}: host policy off, no async page faults injected ({inj:.0f})")
@@ -69,10 +79,45 @@ check(any(r["config"] != r["base"] and r["vs_base"] for r in rows),
 md = open(os.path.join(out, "summary.md")).read()
 check("Nested TCG" in md and "| overcommit | config |" in md and "Against the goals" in md,
       "summary.md has the TCG caveat, the tables and the goals")
+check("| guest % | L1 idle % |" in md, "summary.md has the guest's and L1's CPU shares")
+runs_l1 = res["meta"]["l1_runs"]
+check(runs_l1 and all(r["rc"] == 0 and r["seconds"] > 0 for r in runs_l1),
+      f"every L1 run recorded with exit 0 and its time ({runs_l1})")
 for p in ("work", "latency", "corunner"):
     f = os.path.join(out, "plots", p + ".png")
     check(os.path.exists(f) and open(f, "rb").read(8) == b"\x89PNG\r\n\x1a\n", f"plots/{p}.png is a PNG")
 sys.exit(0 if ok else 1)
 PY
 checks=$?
+
+# --resume on a finished run boots no L1 again and still writes the report.
+rm -f "$OUT/summary.md"
+if msg=$(benchmarks/overcommit/run.sh --quick --resume "$OUT" 2>&1) &&
+	grep -q 'in an earlier run of .*, not run again' <<<"$msg" &&
+	! grep -q 'vmtest bench-overcommit' <<<"$msg" && [ -f "$OUT/summary.md" ]; then
+	echo "PASS: bench-quick: --resume of a finished run skips its L1 runs and rewrites the report"
+else
+	echo "FAIL: bench-quick: --resume of a finished run: $msg"
+	checks=1
+fi
+# ... and refuses other sizes than the run was started with, naming them.
+if msg=$(BENCH_REPS=2 benchmarks/overcommit/run.sh --quick --resume "$OUT" 2>&1); then
+	echo "FAIL: bench-quick: --resume with BENCH_REPS=2 was accepted"
+	checks=1
+elif grep -q "started with BENCH_REPS=1" <<<"$msg"; then
+	echo "PASS: bench-quick: --resume with other sizes refused, naming BENCH_REPS"
+else
+	echo "FAIL: bench-quick: --resume with other sizes refused without naming them: $msg"
+	checks=1
+fi
+# --out on a directory that holds a run is refused: nothing there is overwritten.
+if msg=$(benchmarks/overcommit/run.sh --quick --out "$OUT" 2>&1); then
+	echo "FAIL: bench-quick: --out on a finished run was accepted"
+	checks=1
+elif grep -q "holds a benchmark run already; --resume it" <<<"$msg" && [ -f "$OUT/summary.md" ]; then
+	echo "PASS: bench-quick: --out on a finished run refused, pointing to --resume, run kept"
+else
+	echo "FAIL: bench-quick: --out on a finished run: $msg"
+	checks=1
+fi
 [ $checks = 0 ] && [ $rc = 0 ]

@@ -2,7 +2,10 @@
 # The overcommit benchmark suite: boots L1 (vmtest/run.sh, scenario bench-overcommit) once
 # per swap type and per L1 kernel the chosen configurations need, then turns everything
 # into results.json, summary.md and plots/*.png (report.py) in one results directory.
-#   benchmarks/overcommit/run.sh [--quick] [--out DIR]
+#   benchmarks/overcommit/run.sh [--quick] [--out DIR | --resume DIR]
+# --resume DIR continues a run that was cut short in DIR: the sizes must be the ones DIR was
+# started with (its params.txt), and the L1 runs that finished (DIR/l1-runs.txt: name, exit
+# status, seconds) are not run again.
 # Sizes and lists can be overridden from the environment (lists comma-separated):
 #   BENCH_CONFIGS BENCH_REPS BENCH_MIB BENCH_SECS BENCH_RATIOS BENCH_WORKLOADS
 #   BENCH_THREADS BENCH_SWAPS BENCH_SWAP_READ_DELAY_MS (slowdisk's dm-delay per read)
@@ -13,12 +16,14 @@ set -euo pipefail
 
 SCEN=bench-overcommit
 SCEN_FILE=$PVAPF_ROOT/benchmarks/overcommit/scenarios/$SCEN.sh
-MODE=full OUT=
+MODE=full OUT='' RESUME=''
+USAGE="usage: benchmarks/overcommit/run.sh [--quick] [--out DIR | --resume DIR]"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) MODE=quick; shift ;;
-	--out) OUT=$2; shift 2 ;;
-	*) die bench "" "unknown option '$1' (usage: benchmarks/overcommit/run.sh [--quick] [--out DIR])" ;;
+	--out) OUT=${2:?$USAGE}; shift 2 ;;
+	--resume) OUT=${2:?$USAGE} RESUME=1; shift 2 ;;
+	*) die bench "" "unknown option '$1' ($USAGE)" ;;
 	esac
 done
 
@@ -28,12 +33,13 @@ if [ $MODE = quick ]; then
 	# 2x, not 4x: a 4x cap this small now and then gets the VMM OOM-killed while it thrashes
 	: "${BENCH_RATIOS:=1,2}" "${BENCH_THREADS:=2}" "${BENCH_SWAPS:=disk}"
 else
-	# Sized for nested TCG on 2 cores; larger sizes only stretch the run. Three swap types:
-	# zram (synchronous), the virtio disk (a swap-in is emulated work, ~120 us) and slowdisk,
-	# the same disk behind dm-delay: a swap-in that waits 1 ms without using a CPU, the case
-	# APF is for. (At 5 ms, every phase refills its data through 5 ms reads: too slow here.)
-	: "${BENCH_CONFIGS:=$ALL_CONFIGS}" "${BENCH_REPS:=3}" "${BENCH_MIB:=64}" "${BENCH_SECS:=6}"
-	: "${BENCH_RATIOS:=1,2,4}" "${BENCH_THREADS:=4}" "${BENCH_SWAPS:=disk,zram,slowdisk}"
+	# Sized for nested TCG on 2 cores; larger sizes only stretch the run. Two swap types:
+	# zram (synchronous) and slowdisk, the virtio disk behind dm-delay: a swap-in that waits
+	# 1 ms without using a CPU, the case APF is for. (At 5 ms, every phase refills its data
+	# through 5 ms reads: too slow here.) The plain virtio disk ("disk": a swap-in is ~120 us
+	# of emulated work, CPU-bound like zram) is there for BENCH_SWAPS, not run by default.
+	: "${BENCH_CONFIGS:=$ALL_CONFIGS}" "${BENCH_REPS:=3}" "${BENCH_MIB:=32}" "${BENCH_SECS:=6}"
+	: "${BENCH_RATIOS:=1,2,4}" "${BENCH_THREADS:=4}" "${BENCH_SWAPS:=zram,slowdisk}"
 fi
 : "${BENCH_WORKLOADS:=bm,fio}" "${BENCH_SWAP_READ_DELAY_MS:=1}"
 [[ $BENCH_SWAP_READ_DELAY_MS =~ ^[0-9]+$ ]] ||
@@ -64,21 +70,41 @@ nwl=$(tr ',' '\n' <<<"$BENCH_WORKLOADS" | wc -l)
 nruns=$(($(tr ',' '\n' <<<"$BENCH_CONFIGS" | wc -l) * BENCH_REPS))
 TMO=$((600 + nruns * (120 + nratios * nwl * (BENCH_SECS + 60 + BENCH_MIB))))
 
+params=$(for v in BENCH_CONFIGS BENCH_REPS BENCH_MIB BENCH_SECS BENCH_RATIOS BENCH_WORKLOADS \
+	BENCH_THREADS BENCH_SWAPS BENCH_SWAP_READ_DELAY_MS; do echo "$v=${!v}"; done)
+if [ -n "$RESUME" ]; then
+	[ -f "$OUT/params.txt" ] || die bench "" "--resume $OUT: no params.txt there, not a benchmark run"
+	differ=$(diff <(echo "$params") "$OUT/params.txt" | sed -n 's/^> //p' | paste -sd' ' || :)
+	[ -z "$differ" ] ||
+		die bench "" "--resume $OUT: that run was started with $differ; set the same (environment) to continue it"
+else
+	# a finished or cut-short run is not overwritten
+	[ ! -e "$OUT/params.txt" ] ||
+		die bench "" "--out $OUT: holds a benchmark run already; --resume it, or choose another directory"
+	mkdir -p "$OUT"
+	echo "$params" >"$OUT/params.txt"
+	: >"$OUT/l1-runs.txt"
+fi
 mkdir -p "$OUT/raw"
-for v in BENCH_CONFIGS BENCH_REPS BENCH_MIB BENCH_SECS BENCH_RATIOS BENCH_WORKLOADS BENCH_THREADS BENCH_SWAPS \
-	BENCH_SWAP_READ_DELAY_MS; do
-	echo "$v=${!v}"
-done >"$OUT/params.txt"
 stage_begin bench "$MODE: configs $BENCH_CONFIGS, L1 ${l1s[*]}, swap $BENCH_SWAPS, $BENCH_REPS reps, ${BENCH_MIB} MiB, ${BENCH_SECS}s, ratios $BENCH_RATIOS (out: $OUT)"
 rc=0
 for swap in ${BENCH_SWAPS//,/ }; do
 	for l1 in "${l1s[@]}"; do
+		if grep -q "^$l1-$swap 0 " "$OUT/l1-runs.txt" 2>/dev/null; then
+			echo "bench: $l1-$swap finished in an earlier run of $OUT, not run again"
+			continue
+		fi
+		sed -i "/^$l1-$swap /d" "$OUT/l1-runs.txt"
+		rm -rf "$OUT/raw/$l1-$swap"
 		args="pvapf.bench_l1=$l1 pvapf.bench_configs=$BENCH_CONFIGS pvapf.bench_reps=$BENCH_REPS"
 		args="$args pvapf.bench_mib=$BENCH_MIB pvapf.bench_secs=$BENCH_SECS pvapf.bench_ratios=$BENCH_RATIOS"
 		args="$args pvapf.bench_workloads=$BENCH_WORKLOADS pvapf.bench_threads=$BENCH_THREADS"
 		args="$args pvapf.swap_read_delay_ms=$BENCH_SWAP_READ_DELAY_MS"
+		t0=$SECONDS l1rc=0
 		VMTEST_APPEND=$args VMTEST_TIMEOUT=$TMO nice -n 5 \
-			"$PVAPF_ROOT/vmtest/run.sh" "$SCEN" --l1 "$l1" --swap "$swap" --out "$OUT/raw/$l1-$swap" || rc=1
+			"$PVAPF_ROOT/vmtest/run.sh" "$SCEN" --l1 "$l1" --swap "$swap" --out "$OUT/raw/$l1-$swap" || l1rc=$?
+		echo "$l1-$swap $l1rc $((SECONDS - t0))" >>"$OUT/l1-runs.txt"
+		[ $l1rc = 0 ] || rc=1
 	done
 done
 "$PY" "$PVAPF_ROOT/benchmarks/overcommit/report.py" --scenario "$SCEN_FILE" --mode "$MODE" "$OUT" || rc=1
