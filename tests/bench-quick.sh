@@ -64,6 +64,9 @@ for c in configs:
     guest = [round(r["l2_guest_pct"]) for r in runs if r.get("l2_guest_pct") is not None]
     check(runs and len(guest) == len(runs) and all(0 < g <= 105 for g in guest),
           f"{c}: the guest's share of every phase measured ({guest})")
+    host = [round(r["l2_host_pct"]) for r in runs if r.get("l2_host_pct") is not None]
+    check(runs and len(host) == len(runs) and all(0 <= h <= 100 for h in host),
+          f"{c}: the VMM's host share of every phase measured ({host})")
     if table[c]["policy"] == "off":
         inj = sum(r.get("apf_injected") or 0 for r in runs)
         check(inj == 0, f"{c}: host policy off, no async page faults injected ({inj:.0f})")
@@ -79,7 +82,7 @@ check(any(r["config"] != r["base"] and r["vs_base"] for r in rows),
 md = open(os.path.join(out, "summary.md")).read()
 check("Nested TCG" in md and "| overcommit | config |" in md and "Against the goals" in md,
       "summary.md has the TCG caveat, the tables and the goals")
-check("| guest % | L1 idle % |" in md, "summary.md has the guest's and L1's CPU shares")
+check("| guest % | host % | L1 idle % |" in md, "summary.md has the guest's, the VMM's and L1's CPU shares")
 runs_l1 = res["meta"]["l1_runs"]
 check(runs_l1 and all(r["rc"] == 0 and r["seconds"] > 0 for r in runs_l1),
       f"every L1 run recorded with exit 0 and its time ({runs_l1})")

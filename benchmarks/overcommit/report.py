@@ -33,9 +33,10 @@ TRACE_KEYS = {"apf_injected": "apf_injected", "not_present": "kvm_async_pf_not_p
               "host_not_present": "host_not_present", "host_ready": "host_ready",
               "host_sync": "pvapf_host_sync",
               # CPU time in the phase, in ticks (vmtest/hooks/bench-phase): L1's over all its
-              # CPUs, idle, and the VMM's in guest mode
+              # CPUs, idle, the VMM's and its part in guest mode
               "l1_cpus": "l1_cpus", "l1_cpu_ticks": "l1_cpu_ticks",
-              "l1_cpu_idle_ticks": "l1_cpu_idle_ticks", "l2_guest_ticks": "l2_guest_ticks"}
+              "l1_cpu_idle_ticks": "l1_cpu_idle_ticks", "vmm_cpu_ticks": "vmm_cpu_ticks",
+              "l2_guest_ticks": "l2_guest_ticks"}
 MEMCG_KEYS = ("pgmajfault", "workingset_refault_anon", "pswpin", "pswpout")
 
 # (metric, higher_is_better) reported per workload
@@ -120,13 +121,16 @@ def parse_l2_log(path):
 
 
 def cpu_shares(ph):
-    """L1's idle share of its CPU time in the phase, and the share of the phase the L2's
-    vCPU ran the guest (guest-mode ticks over the phase's ticks per CPU)."""
-    all_, idle, guest, cpus = (ph.get(k) for k in ("l1_cpu_ticks", "l1_cpu_idle_ticks",
-                                                     "l2_guest_ticks", "l1_cpus"))
+    """Shares of the phase: L1's CPU time idle, the L2's vCPU running the guest, and the VMM
+    working in the host (its CPU time outside guest mode); the last two over the phase's
+    ticks per CPU, so with one vCPU their rest is time the VMM was off the CPU."""
+    all_, idle, vmm, guest, cpus = (ph.get(k) for k in (
+        "l1_cpu_ticks", "l1_cpu_idle_ticks", "vmm_cpu_ticks", "l2_guest_ticks", "l1_cpus"))
     if not all_ or idle is None or guest is None or not cpus:
-        return {"l1_idle_pct": None, "l2_guest_pct": None}
-    return {"l1_idle_pct": 100 * idle / all_, "l2_guest_pct": 100 * guest / (all_ / cpus)}
+        return {"l1_idle_pct": None, "l2_guest_pct": None, "l2_host_pct": None}
+    per_cpu = all_ / cpus
+    return {"l1_idle_pct": 100 * idle / all_, "l2_guest_pct": 100 * guest / per_cpu,
+            "l2_host_pct": 100 * max(0, vmm - guest) / per_cpu if vmm is not None else None}
 
 
 def collect(out, table):
@@ -208,7 +212,7 @@ def aggregate(runs, table):
                "base": table[cfg]["base"], "reps": len(rs)}
         for m, _ in METRICS[wl]:
             row[m] = stats([r.get(m) for r in rs])
-        for k in list(TRACE_KEYS) + list(MEMCG_KEYS) + ["l1_idle_pct", "l2_guest_pct"]:
+        for k in list(TRACE_KEYS) + list(MEMCG_KEYS) + ["l1_idle_pct", "l2_guest_pct", "l2_host_pct"]:
             row[k] = stats([r.get(k) for r in rs])
         rows.append(row)
     med = {(r["swap"], r["workload"], r["ratio"], r["config"]): r for r in rows}
@@ -250,21 +254,9 @@ def goals(rows, table):
             return "no data"
         return "met" if all(c["ok"] for c in checks) else "not met"
 
-    def guest(r):
-        return r["l2_guest_pct"]["median"] if r and r.get("l2_guest_pct") else None
-
-    checks = []
-    for r in rows:
-        if r["config"] != "pvapf" or r["ratio"] != 4:
-            continue
-        base = next((b for b in rows if b["config"] == r["base"] and b["swap"] == r["swap"] and
-                     b["workload"] == r["workload"] and b["ratio"] == r["ratio"]), None)
-        # how much longer the guest got to run is what APF can turn into work
-        ctx = (f" (guest ran {fmt(guest(base), 0)}% of the phase with APF off, "
-               f"{fmt(guest(r), 0)}% with pvapf)"
-               if guest(base) is not None and guest(r) is not None else "")
-        checks.append({"where": f"{r['swap']} {r['workload']} x{r['ratio']}{ctx}",
-                       "value": r["vs_base"][primary(r["workload"])], "ok": None})
+    checks = [{"where": f"{r['swap']} {r['workload']} x{r['ratio']}",
+               "value": r["vs_base"][primary(r["workload"])], "ok": None}
+              for r in rows if r["config"] == "pvapf" and r["ratio"] == 4]
     for c in checks:
         c["ok"] = c["value"] is not None and c["value"] >= 2.0
     g.append({"goal": "pvapf >= 2.0x APF-off work at 4x overcommit", "checks": checks,
@@ -360,16 +352,20 @@ def markdown(meta, rows, gl):
          "thread), *% unpr.* against the same configuration without overcommit. *APF inj.* is "
          "L1's injected not-present #PFs in that phase, *re-faults* "
          "`kvm_async_pf_repeated_fault`. *guest %* is the share of the phase the L2's one vCPU "
-         "spent running the guest (the VMM's guest-mode CPU time in L1) rather than stalled in "
-         "the host (a synchronous swap-in, reclaim, memory.high throttling): async page faults "
-         "exist to raise it, and the guest's scheduler decides which of its threads gets the "
-         "time won. *L1 idle* is the idle share of L1's CPU time over all its vCPUs "
-         f"({meta['l1_cpus']}; the L2's vCPU can keep at most one busy).", ""]
+         "spent running the guest (the VMM's guest-mode CPU time in L1); *host %* the share "
+         "the VMM spent on the CPU in the host instead (exits, a synchronous swap-in's CPU "
+         "part, reclaim in its own context); the rest the VMM was off the CPU (waiting for a "
+         "swap-in's I/O, throttled, or runnable but not running). Async page faults exist to "
+         "turn waiting into guest time; the guest's scheduler decides which of its threads "
+         "gets it. *L1 idle* is the idle share of L1's CPU time over all its vCPUs "
+         f"({meta['l1_cpus']}; the L2's vCPU can keep at most one busy). All three are L1's "
+         "timer-tick samples (/proc/stat, /proc/PID/stat), not timed: diagnostics to read "
+         "beside the workloads' own numbers, not measures to judge by.", ""]
     for swap in sorted({r["swap"] for r in rows}):
         L += [f"## Swap on {swap}", "", "### bm (random touchers + CPU counters)", "",
               "| overcommit | config | work | ×APF-off | touches ×APF-off | co-runner/s | % unpr. "
-              "| guest % | L1 idle % | APF inj. | re-faults |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| guest % | host % | L1 idle % | APF inj. | re-faults |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             if r["swap"] != swap or r["workload"] != "bm":
                 continue
@@ -377,12 +373,13 @@ def markdown(meta, rows, gl):
             L.append(f"| {ratio_label(r['ratio'])} | {r['config']} | {cell(r['work'])} | "
                      f"{fmt(vb['work'])} | {fmt(vb['touches'])} | {cell(r['corunner_rate'])} | "
                      f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
-                     f"{cell(r['l2_guest_pct'], 0)} | {cell(r['l1_idle_pct'], 0)} | "
+                     f"{cell(r['l2_guest_pct'], 0)} | {cell(r['l2_host_pct'], 0)} | "
+                     f"{cell(r['l1_idle_pct'], 0)} | "
                      f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
         L += ["", "### fio (mmap random reads over tmpfs + CPU co-runner)", "",
               "| overcommit | config | IOPS | ×APF-off | p50 µs | p99 µs | p99.9 µs | "
-              "co-runner/s | % unpr. | guest % | L1 idle % | APF inj. | re-faults |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "co-runner/s | % unpr. | guest % | host % | L1 idle % | APF inj. | re-faults |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             if r["swap"] != swap or r["workload"] != "fio":
                 continue
@@ -391,7 +388,8 @@ def markdown(meta, rows, gl):
                      f"{cell(r['p99_us'], 1)} | {cell(r['p999_us'], 1)} | "
                      f"{cell(r['corunner_rate'])} | "
                      f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
-                     f"{cell(r['l2_guest_pct'], 0)} | {cell(r['l1_idle_pct'], 0)} | "
+                     f"{cell(r['l2_guest_pct'], 0)} | {cell(r['l2_host_pct'], 0)} | "
+                     f"{cell(r['l1_idle_pct'], 0)} | "
                      f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
         L.append("")
     spreads = sorted(r[primary(r["workload"])]["spread_pct"] for r in rows
