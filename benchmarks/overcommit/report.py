@@ -7,8 +7,8 @@ plots/*.png.
 OUT/raw/<l1>-<swap>/results/ holds, per L2 run LABEL = <config>-r<rep>, the L2 console log
 (LABEL-l2.log: "RESULT phase", "RESULT apfbm", "RESULT corunner" and "FIOJSON" lines) and
 per phase PHASE = <workload>-x<ratio> L1's APF tracepoint counts and CPU ticks
-(LABEL-PHASE-l1-trace.txt) and the VMM cgroup's memory.stat (LABEL-PHASE-memcg.txt). OUT/params.txt has the sizes,
-OUT/l1-runs.txt each L1 run's exit status and seconds.
+(LABEL-PHASE-l1-trace.txt) and the VMM cgroup's memory.stat (LABEL-PHASE-memcg.txt).
+OUT/params.txt has the sizes, OUT/l1-runs.txt each L1 run's exit status and seconds.
 Ratios are always taken within one run: a configuration against its APF-off base (same L1).
 """
 import argparse
@@ -38,6 +38,8 @@ TRACE_KEYS = {"apf_injected": "apf_injected", "not_present": "kvm_async_pf_not_p
               "l1_cpu_idle_ticks": "l1_cpu_idle_ticks", "vmm_cpu_ticks": "vmm_cpu_ticks",
               "l2_guest_ticks": "l2_guest_ticks"}
 MEMCG_KEYS = ("pgmajfault", "workingset_refault_anon", "pswpin", "pswpout")
+# the CPU shares cpu_shares() derives from those ticks, in the tables' column order
+CPU_SHARES = ("l2_guest_pct", "l2_host_pct", "l1_idle_pct")
 
 # (metric, higher_is_better) reported per workload
 METRICS = {"bm": [("work", True), ("touches", True), ("corunner_rate", True)],
@@ -127,7 +129,7 @@ def cpu_shares(ph):
     all_, idle, vmm, guest, cpus = (ph.get(k) for k in (
         "l1_cpu_ticks", "l1_cpu_idle_ticks", "vmm_cpu_ticks", "l2_guest_ticks", "l1_cpus"))
     if not all_ or idle is None or guest is None or not cpus:
-        return {"l1_idle_pct": None, "l2_guest_pct": None, "l2_host_pct": None}
+        return dict.fromkeys(CPU_SHARES)
     per_cpu = all_ / cpus
     return {"l1_idle_pct": 100 * idle / all_, "l2_guest_pct": 100 * guest / per_cpu,
             "l2_host_pct": 100 * max(0, vmm - guest) / per_cpu if vmm is not None else None}
@@ -212,7 +214,7 @@ def aggregate(runs, table):
                "base": table[cfg]["base"], "reps": len(rs)}
         for m, _ in METRICS[wl]:
             row[m] = stats([r.get(m) for r in rs])
-        for k in list(TRACE_KEYS) + list(MEMCG_KEYS) + ["l1_idle_pct", "l2_guest_pct", "l2_host_pct"]:
+        for k in list(TRACE_KEYS) + list(MEMCG_KEYS) + list(CPU_SHARES):
             row[k] = stats([r.get(k) for r in rs])
         rows.append(row)
     med = {(r["swap"], r["workload"], r["ratio"], r["config"]): r for r in rows}
@@ -318,6 +320,10 @@ def cell(s, nd=2):
     return f"{fmt(s['median'], nd)} ({fmt(s['min'], nd)}–{fmt(s['max'], nd)})"
 
 
+def share_cells(r):
+    return " | ".join(cell(r[k], 0) for k in CPU_SHARES)
+
+
 def ratio_label(r):
     return "none" if r == 1 else f"{r}x"
 
@@ -373,8 +379,7 @@ def markdown(meta, rows, gl):
             L.append(f"| {ratio_label(r['ratio'])} | {r['config']} | {cell(r['work'])} | "
                      f"{fmt(vb['work'])} | {fmt(vb['touches'])} | {cell(r['corunner_rate'])} | "
                      f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
-                     f"{cell(r['l2_guest_pct'], 0)} | {cell(r['l2_host_pct'], 0)} | "
-                     f"{cell(r['l1_idle_pct'], 0)} | "
+                     f"{share_cells(r)} | "
                      f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
         L += ["", "### fio (mmap random reads over tmpfs + CPU co-runner)", "",
               "| overcommit | config | IOPS | ×APF-off | p50 µs | p99 µs | p99.9 µs | "
@@ -388,8 +393,7 @@ def markdown(meta, rows, gl):
                      f"{cell(r['p99_us'], 1)} | {cell(r['p999_us'], 1)} | "
                      f"{cell(r['corunner_rate'])} | "
                      f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
-                     f"{cell(r['l2_guest_pct'], 0)} | {cell(r['l2_host_pct'], 0)} | "
-                     f"{cell(r['l1_idle_pct'], 0)} | "
+                     f"{share_cells(r)} | "
                      f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
         L.append("")
     spreads = sorted(r[primary(r["workload"])]["spread_pct"] for r in rows
