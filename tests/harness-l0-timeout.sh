@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The L0 side of the harness must turn an L1 that never finishes into a FAIL naming the
-# stage and console log, within its timeout, not a hang: run a scenario with a timeout far
-# too short for it and check the verdict.
+# The harness's timeouts must turn an L1 that never finishes into a FAIL naming the stage
+# and console log, within its timeout, not a hang: run a scenario with a timeout far too
+# short for it and check the verdict; then the same for a boot that stalls, a silent reset,
+# and a scenario stuck inside L1 (L1's own watchdog).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=$(VMTEST_TIMEOUT=4 vmtest/run.sh harness-selftest --out results/vmtest/l0-timeout 2>&1)
@@ -33,4 +34,23 @@ if [ $rc != 0 ] && grep -q 'first L1 boot reset silently mid-scenario' <<<"$out"
 	echo "PASS: harness: an L1 that resets silently is retried once, then reported"
 else
 	echo "FAIL: harness: silent L1 reset not handled (exit $rc): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+fi
+
+# A scenario stuck where no signal reaches it (direct I/O on a suspended dm device, in the
+# scenario's own process) is stopped by L1's watchdog at its deadline, long before L0's
+# timeout: the verdict names the watchdog, the report lists the stuck task with its kernel
+# stack, and the results still come back (here by the watchdog itself, init being stuck
+# waiting for that task).
+out=$(VMTEST_TIMEOUT=600 VMTEST_WATCHDOG=40 VMTEST_APPEND=pvapf.selftest_stuck=1 \
+	vmtest/run.sh harness-selftest --out results/vmtest/l1-watchdog 2>&1)
+rc=$?
+wd=results/vmtest/l1-watchdog/results/l1-watchdog.txt
+if [ $rc != 0 ] && grep -q 'FAIL: harness-selftest: L1 watchdog stopped the scenario, still running after 40s' <<<"$out" &&
+	! grep -q 'did not finish within' <<<"$out" &&
+	grep -q '^selftest: stuck in direct I/O on a suspended dm device' "$wd" &&
+	grep -qE '^-- [0-9]+ dd wchan=' "$wd" && grep -qE '^\[<0>\] .*(io_schedule|blkdev)' "$wd" &&
+	[ -s results/vmtest/l1-watchdog/results/l1-dmesg.txt ]; then
+	echo "PASS: harness: a stuck scenario is stopped by L1's watchdog, the stuck task reported, the results kept"
+else
+	echo "FAIL: harness: L1 watchdog not effective (exit $rc, report: $wd): $(tail -n 3 <<<"$out" | tr '\n' ' ')"
 fi

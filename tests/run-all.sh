@@ -54,7 +54,7 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel (KVM modular) as L1.
 	if stage kernel-debug scripts/build-kernel.sh debug &&
 		stage vmtest-images-debug vmtest/mkinitramfs.sh l1 "$BUILD/vmtest/initrd-l1-debug.cpio" debug; then
-		VMTEST_TIMEOUT=2400 stage vmtest-host-slowdisk-debug-l1 vmtest/run.sh host-slowdisk --l1 debug \
+		VMTEST_TIMEOUT=1200 stage vmtest-host-slowdisk-debug-l1 vmtest/run.sh host-slowdisk --l1 debug \
 			--out results/vmtest/host-slowdisk-l1debug
 		stage vmtest-host-pending-debug-l1 vmtest/run.sh host-pending --l1 debug \
 			--out results/vmtest/host-pending-l1debug

@@ -25,6 +25,7 @@ mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,pvapf/lib,pvap
 cp /bin/busybox "$STAGE/bin/busybox"
 cp "$VM/lib/$LEVEL-init.sh" "$STAGE/init"
 cp "$VM/lib/$LEVEL.sh" "$VM/lib/init-common.sh" "$STAGE/pvapf/lib/"
+if [ "$LEVEL" = l1 ]; then cp "$VM/lib/l1-watchdog.sh" "$STAGE/pvapf/lib/"; fi
 cp "$VM"/scenarios/*.sh "$PVAPF_ROOT"/benchmarks/*/scenarios/*.sh "$STAGE/pvapf/scenarios/"
 chmod +x "$STAGE/init"
 

@@ -33,6 +33,11 @@ done
 SWAP=${SWAP:-disk}
 TMO=${VMTEST_TIMEOUT:-${TMO:-1200}}
 BOOT_TMO=${VMTEST_BOOT_TIMEOUT:-180}
+# L1's watchdog (vmtest/lib/l1-watchdog.sh) stops a stuck scenario this long before L0's
+# timeout, so its results and where it was stuck still come back (VMTEST_WATCHDOG sets
+# its deadline, in seconds of L1 uptime). Too short a timeout leaves it unarmed.
+DEADLINE=${VMTEST_WATCHDOG:-$((TMO - 90))}
+[ "$DEADLINE" -ge 30 ] || DEADLINE=
 OUT=${OUT:-$PVAPF_ROOT/results/vmtest/$SCEN-l1$L1-$SWAP}
 # Our test kernel boots microvm without ACPI (MP table + virtio-mmio on the command line);
 # Debian's kernel has no MPPARSE, so it needs microvm's ACPI tables for its local APIC.
@@ -72,7 +77,7 @@ boot_l1() {
 		-nodefaults -no-reboot -display none -no-user-config \
 		-chardev file,id=con,path="$CONSOLE" -serial chardev:con \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 loglevel=5 nokaslr reboot=t panic=-1 panic_on_warn=1 oops=panic no_timer_check tsc=reliable $TSC_ARG pvapf.scenario=$SCEN pvapf.swap=$SWAP${VMTEST_APPEND:+ $VMTEST_APPEND}" \
+		-append "console=ttyS0 loglevel=5 nokaslr reboot=t panic=-1 panic_on_warn=1 oops=panic no_timer_check tsc=reliable $TSC_ARG pvapf.scenario=$SCEN pvapf.swap=$SWAP${DEADLINE:+ pvapf.deadline=$DEADLINE}${VMTEST_APPEND:+ $VMTEST_APPEND}" \
 		-drive file="$OUT/swap.img",if=none,format=raw,id=swap -device virtio-blk-device,drive=swap \
 		-drive file="$OUT/results.img",if=none,format=raw,id=res -device virtio-blk-device,drive=res \
 		2>"$OUT/l0-qemu.err" &
@@ -140,12 +145,25 @@ else
 	fails+=("L1 did not finish the scenario (console: $CONSOLE)")
 fi
 rm -f "$OUT/results.img"
+WDF=$OUT/results/l1-watchdog.txt
+[ -f "$WDF" ] &&
+	fails+=("L1 watchdog stopped the scenario, still running after ${DEADLINE}s of L1 uptime (where it was: $WDF)")
 bad=$(grep -hE "^\[ *[0-9]+\.[0-9]+\] .*($L1_BAD)" "$CONSOLE" "$OUT/results/l1-dmesg.txt" 2>/dev/null | head -n1)
 [ -z "$bad" ] || fails+=("L1 kernel reported: $bad")
 
 LOGF=$OUT/results/l1-scenario.log
-[ -f "$LOGF" ] && grep -E '^(PASS|FAIL): ' "$LOGF"
+# an L2 booted twice (run_l2: it reset before its scenario started) is said, not hidden
+[ -f "$LOGF" ] && grep -E '^(PASS|FAIL): |^run_l2 .*booting it once more' "$LOGF"
 for f in "${fails[@]}"; do echo "FAIL: $SCEN: $f"; done
+# Evidence in the log itself (CI keeps only the output): where a stuck scenario was, or
+# how the console of an L1 that did not finish ends.
+if [ -f "$WDF" ]; then
+	echo "--- $WDF (head):"
+	head -n 60 "$WDF" | sed 's/^/  | /'
+elif [ ${#fails[@]} -gt 0 ] && [ -f "$CONSOLE" ]; then
+	echo "--- $CONSOLE (tail):"
+	tail -n 30 "$CONSOLE" | sed 's/^/  | /'
+fi
 npass=$(grep -c '^PASS: ' "$LOGF" 2>/dev/null || true)
 nfail=$(( $(grep -c '^FAIL: ' "$LOGF" 2>/dev/null || true) + ${#fails[@]} ))
 [ "${npass:-0}" -gt 0 ] || { echo "FAIL: $SCEN: scenario reported no PASS line"; nfail=$((nfail + 1)); }

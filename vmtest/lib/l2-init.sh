@@ -5,6 +5,9 @@
 stty -echo 2>/dev/null
 
 SCENARIO=$(pvapf_arg scenario)
+# harness-selftest: an L2 that resets before its scenario starts (reboot=t: a triple fault),
+# as nested TCG now and then makes one do while it boots
+[ "$(pvapf_arg mode)" = early_reset ] && reboot -f
 echo "@@PVAPF L2 START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 # Modules shipped for this kernel (the distro build's msr, see mkinitramfs.sh).
 [ -f "/pvapf/modules/$(uname -r)/order" ] && load_modules "/pvapf/modules/$(uname -r)"

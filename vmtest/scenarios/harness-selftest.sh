@@ -1,8 +1,8 @@
 # shellcheck shell=sh
 # The harness checks itself: an L2 scenario that fails, one that hangs, one that
-# triple-faults and one that succeeds must be reported as FAIL, FAIL (timeout), FAIL
-# (with the shutdown exit L1 saw) and PASS, or no other scenario's verdict could be
-# trusted. No swap is needed.
+# triple-faults, one that triple-faults before it starts (booted twice) and one that
+# succeeds must be reported as FAIL, FAIL (timeout), FAIL (with the shutdown exit L1 saw),
+# FAIL and PASS, or no other scenario's verdict could be trusted. No swap is needed.
 SWAP=none
 L0_TIMEOUT=600
 L2_MEM=128
@@ -34,6 +34,18 @@ expect() {
 l1_main() {
 	# tests/harness-l0-timeout.sh: an L1 that resets mid-scenario (reboot=t: a triple fault)
 	[ "$(pvapf_arg selftest_reset)" = 1 ] && reboot -f
+	# ...and one whose scenario is stuck where no signal reaches it: direct I/O on a
+	# suspended dm device, in the scenario's own process; the L1 watchdog must report it
+	# and still hand the results back
+	if [ "$(pvapf_arg selftest_stuck)" = 1 ]; then
+		if ! { dmsetup create --noudevsync stuck --table "0 8 linear $(swap_disk) 0" &&
+			dmsetup mknodes stuck && dmsetup suspend --noudevsync stuck; }; then
+			fail "stuck: no suspended dm device"
+			return 1
+		fi
+		echo "selftest: stuck in direct I/O on a suspended dm device"
+		exec dd if=/dev/mapper/stuck of=/dev/null bs=4096 count=1 iflag=direct
+	fi
 	expect selftest-fail FAIL pvapf.mode=fail
 	L2_TIMEOUT=30
 	expect selftest-hang FAIL pvapf.mode=hang
@@ -45,6 +57,15 @@ l1_main() {
 	grep -q 'L2 triple-faulted: vcpu 0 reason shutdown' /results/selftest-reset-verdict.txt &&
 		pass "selftest-reset: the L2's triple fault was reported from L1's shutdown exit" ||
 		fail "selftest-reset: no shutdown exit reported for the L2 that reset"
+	check_cmp "selftest-reset: an L2 that reset after its start is not booted again" \
+		"$(ls /results/selftest-reset-*first-boot* 2>/dev/null | wc -l)" -eq 0
+	# one that resets before its scenario starts gets a second boot, then fails as well
+	expect selftest-early-reset FAIL pvapf.mode=early_reset
+	check_cmp "selftest-early-reset: booted once more, the first boot's log and trace kept" \
+		"$(ls /results/selftest-early-reset-l2.first-boot.log /results/selftest-early-reset-l1-trace-tail.first-boot.txt 2>/dev/null | wc -l)" -eq 2
+	grep -q 'L2 triple-faulted: vcpu 0 reason shutdown' /results/selftest-early-reset-verdict.txt &&
+		pass "selftest-early-reset: the second boot's triple fault was reported" ||
+		fail "selftest-early-reset: no shutdown exit reported for the second boot"
 	expect selftest-ok PASS pvapf.mode=ok
 	check_cmp "selftest-ok: L1 hook ran and its status reached L2" \
 		"$(l2_result selftest-ok selftest hook_rc)" -eq 7

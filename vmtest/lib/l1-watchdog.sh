@@ -1,0 +1,56 @@
+# shellcheck shell=sh
+# The L1 scenario watchdog. A scenario still running at its deadline (pvapf.deadline, in
+# seconds of L1 uptime, which run.sh sets short of L0's timeout) is stuck: L1 records where
+# (the scenario's last lines, every task in D state with its kernel stack, the processes,
+# the pvapf host counters, each L2's last console lines), kills every process but init,
+# and the results go back to L0 as after a normal end. Without it L0 kills a stuck L1 at
+# its timeout and nothing but the console is left.
+WATCHDOG_REPORT=/results/l1-watchdog.txt
+
+uptime_s() { cut -d. -f1 /proc/uptime; }
+
+# l1_watchdog DEADLINE: run in the background; returns at once if the deadline is unset.
+l1_watchdog() {
+	case "$1" in '' | *[!0-9]*) return 0 ;; esac
+	# A bounded wait, not synchronisation: the deadline is the limit being enforced.
+	left=$(($1 - $(uptime_s)))
+	[ $left -gt 0 ] && sleep $left
+	l1_stuck_report >"$WATCHDOG_REPORT" 2>&1
+	echo "@@PVAPF L1 WATCHDOG at ${1}s of uptime; the scenario was at: $(tail -n 1 /results/l1-scenario.log)"
+	sed 's/^/WD| /' "$WATCHDOG_REPORT"
+	# everything but init (pid 1) and this shell: the scenario, its L2 VMMs, tee
+	kill -9 -1
+	# Init finishes once its wait returns; a task stuck in the kernel can keep it waiting,
+	# so after a bounded wait the watchdog hands the results back itself.
+	i=0
+	while [ ! -d /tmp/finishing ] && [ $i -lt 30 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	finish_l1
+}
+
+# l1_stuck_report: what L1 was doing when the watchdog fired.
+l1_stuck_report() {
+	echo "== scenario, last lines"
+	tail -n 5 /results/l1-scenario.log
+	echo "== tasks in D state (uninterruptible), with kernel stacks"
+	for d in /proc/[0-9]*; do
+		# field 3 of stat is the state; comm (field 2) has no spaces in our initramfs
+		[ "$(cut -d' ' -f3 "$d/stat" 2>/dev/null)" = D ] || continue
+		echo "-- ${d#/proc/} $(cat "$d/comm") wchan=$(cat "$d/wchan" 2>/dev/null)"
+		cat "$d/stack" 2>/dev/null
+	done
+	echo "== processes (kernel threads left out)"
+	ps | grep -v ' \[[^]]*\]$'
+	echo "== pvapf host"
+	echo "outstanding $(cat /sys/kernel/pvapf/outstanding 2>/dev/null)"
+	for f in /sys/kernel/debug/kvm/*/pvapf_counters; do
+		[ -r "$f" ] && echo "-- $f" && cat "$f"
+	done
+	for f in /results/*-l2.log; do
+		[ -f "$f" ] && echo "== ${f#/results/}, last lines" && tail -n 5 "$f"
+	done
+	echo "== kernel log, last lines"
+	dmesg | tail -n 40
+}
