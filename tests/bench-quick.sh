@@ -4,8 +4,9 @@
 # its numbers: every configuration has non-zero work in every phase, the APF-on ones had
 # not-present faults injected by L1 under overcommit, the one with the host policy off had
 # none (the policy reached the host), the CPU shares (guest, VMM in the host, L1 idle) were
-# measured in every phase, and the Markdown summary and PNG plots are there. Then --resume on the finished run: it boots
-# nothing and rewrites the report, and with other sizes it is refused, naming them.
+# measured in every phase, and the Markdown summary and PNG plots are there. Then --resume
+# on the finished run: it boots nothing and rewrites the report, with other sizes it is
+# refused, naming them, and an L1 run marked failed is run again, its old logs kept.
 # One PASS/FAIL line per check.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -118,6 +119,27 @@ elif grep -q "holds a benchmark run already; --resume it" <<<"$msg" && [ -f "$OU
 	echo "PASS: bench-quick: --out on a finished run refused, pointing to --resume, run kept"
 else
 	echo "FAIL: bench-quick: --out on a finished run: $msg"
+	checks=1
+fi
+# --resume runs an L1 run recorded as failed again, keeping the earlier attempt's logs. The
+# rerun is made to fail at once (a 0 s boot watchdog); then the finished run is put back.
+l1run=$(awk 'NR == 1 { print $1 }' "$OUT/l1-runs.txt")
+cp "$OUT/l1-runs.txt" "$OUT/l1-runs.txt.orig"
+sed -i "s/^$l1run 0 /$l1run 1 /" "$OUT/l1-runs.txt"
+if msg=$(VMTEST_BOOT_TIMEOUT=0 benchmarks/overcommit/run.sh --quick --resume "$OUT" 2>&1); then
+	echo "FAIL: bench-quick: --resume over a failed L1 run whose rerun failed exited 0"
+	checks=1
+elif grep -q "earlier attempt's logs kept in failed/$l1run.1" <<<"$msg" &&
+	[ -f "$OUT/failed/$l1run.1/results/l1-scenario.log" ] && [ -d "$OUT/raw/$l1run" ]; then
+	echo "PASS: bench-quick: --resume reruns a failed L1 run and keeps the earlier attempt's logs (failed/$l1run.1)"
+else
+	echo "FAIL: bench-quick: --resume over a failed L1 run: $msg"
+	checks=1
+fi
+if ! { rm -rf "${OUT:?}/raw/$l1run" && mv "$OUT/failed/$l1run.1" "$OUT/raw/$l1run" &&
+	rm -rf "$OUT/failed" && mv "$OUT/l1-runs.txt.orig" "$OUT/l1-runs.txt" &&
+	benchmarks/overcommit/run.sh --quick --resume "$OUT" >/dev/null 2>&1; }; then
+	echo "FAIL: bench-quick: the finished run could not be put back ($OUT)"
 	checks=1
 fi
 [ $checks = 0 ] && [ $rc = 0 ]

@@ -5,7 +5,8 @@
 #   benchmarks/overcommit/run.sh [--quick] [--out DIR | --resume DIR]
 # --resume DIR continues a run that was cut short in DIR: the sizes must be the ones DIR was
 # started with (its params.txt), and the L1 runs that finished (DIR/l1-runs.txt: name, exit
-# status, seconds) are not run again.
+# status, seconds) are not run again; one that failed is run again, the failed attempt's
+# logs moved to DIR/failed/<l1>-<swap>.<n>.
 # Sizes and lists can be overridden from the environment (lists comma-separated):
 #   BENCH_CONFIGS BENCH_REPS BENCH_MIB BENCH_SECS BENCH_RATIOS BENCH_WORKLOADS
 #   BENCH_THREADS BENCH_SWAPS BENCH_SWAP_READ_DELAY_MS (slowdisk's dm-delay per read)
@@ -95,7 +96,14 @@ for swap in ${BENCH_SWAPS//,/ }; do
 			continue
 		fi
 		sed -i "/^$l1-$swap /d" "$OUT/l1-runs.txt"
-		rm -rf "$OUT/raw/$l1-$swap"
+		# an earlier attempt that failed keeps its logs, out of the report's way
+		if [ -e "$OUT/raw/$l1-$swap" ]; then
+			n=1
+			while [ -e "$OUT/failed/$l1-$swap.$n" ]; do n=$((n + 1)); done
+			mkdir -p "$OUT/failed"
+			mv "$OUT/raw/$l1-$swap" "$OUT/failed/$l1-$swap.$n"
+			echo "bench: $l1-$swap: the earlier attempt's logs kept in failed/$l1-$swap.$n"
+		fi
 		args="pvapf.bench_l1=$l1 pvapf.bench_configs=$BENCH_CONFIGS pvapf.bench_reps=$BENCH_REPS"
 		args="$args pvapf.bench_mib=$BENCH_MIB pvapf.bench_secs=$BENCH_SECS pvapf.bench_ratios=$BENCH_RATIOS"
 		args="$args pvapf.bench_workloads=$BENCH_WORKLOADS pvapf.bench_threads=$BENCH_THREADS"
