@@ -44,7 +44,7 @@ l1_stuck_report() {
 	echo "== processes (kernel threads left out)"
 	ps | grep -v ' \[[^]]*\]$'
 	echo "== pvapf host"
-	echo "outstanding $(cat /sys/kernel/pvapf/outstanding 2>/dev/null)"
+	echo "outstanding $(global_outstanding 2>/dev/null)"
 	for f in /sys/kernel/debug/kvm/*/pvapf_counters; do
 		[ -r "$f" ] && echo "-- $f" && cat "$f"
 	done

@@ -135,9 +135,10 @@ run_l2() {
 	# instruction fetch reported not-present, with no async fault injected yet. An L2 that
 	# triple-faulted before its scenario started, without an async fault, is booted once more,
 	# the first boot's log and trace kept; a real failure fails twice.
+	shutdown=$(l2_shutdown "$label")
 	if [ "$rc" = 0 ] && ! grep -q '^@@PVAPF L2 START' "/results/$label-l2.log" &&
-		[ -n "$(l2_shutdown "$label")" ] && [ "$(trace_count "$label" host_not_present)" = 0 ]; then
-		echo "run_l2 $label: L2 triple-faulted before its scenario started$(l2_shutdown "$label");" \
+		[ -n "$shutdown" ] && [ "$(trace_count "$label" host_not_present)" = 0 ]; then
+		echo "run_l2 $label: L2 triple-faulted before its scenario started$shutdown;" \
 			"booting it once more (first boot: $label-*.first-boot.*)"
 		for f in l2.log l1-trace.txt l1-trace-tail.txt qemu.err; do
 			mv "/results/$label-$f" "/results/$label-${f%%.*}.first-boot.${f#*.}" 2>/dev/null
