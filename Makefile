@@ -7,13 +7,16 @@ SCENARIOS ?= $(basename $(notdir $(wildcard vmtest/scenarios/*.sh)))
 BUILD := $(CURDIR)/build
 L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
 
-.PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest-images-distro vmtest unit checkpatch test demo clean distclean
+.PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest-images-distro vmtest unit checkpatch check test test-full repin demo clean distclean
 .PHONY: bench bench-quick
 
 help:
 	@echo "make deps           install the Debian packages everything needs (root)"
 	@echo "make demo           the main job: build the flavour, run the nested baseline"
-	@echo "make test           the whole test suite; ends with 'N passed, N failed'"
+	@echo "make check          what needs no kernel build and no VM (unit, checkpatch, shellcheck)"
+	@echo "make test           the test suite CI runs; ends with 'N passed, N failed, N skipped'"
+	@echo "make test-full      make test + what CI's budget leaves out (debug-L1 host-flow, stock L1)"
+	@echo "make repin VERSION=v  move the pinned linux-source-6.12 to another archive version"
 	@echo "make tree           unpack the pinned linux-source-6.12, apply kernel/patches"
 	@echo "make kernel         build the kernel (CONFIG=test|debug|distro, default test)"
 	@echo "make configs        generate every config and check no fragment line was dropped"
@@ -67,8 +70,17 @@ unit: tree
 checkpatch: tree
 	@scripts/checkpatch.sh
 
+check:
+	@tests/run-all.sh check
+
 test:
-	@tests/run-all.sh
+	@tests/run-all.sh test
+
+test-full:
+	@tests/run-all.sh full
+
+repin:
+	@scripts/repin.sh $(VERSION)
 
 bench: vmtest-images
 	@benchmarks/overcommit/run.sh

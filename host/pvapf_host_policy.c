@@ -22,6 +22,7 @@
 #include <linux/kvm_host.h>
 
 #include "pvapf_host_internal.h"
+#include "pvapf_host_trace.h"
 
 #define PVAPF_BREAK_EVEN	2
 #define PVAPF_PROBE_EVERY	32
@@ -87,11 +88,12 @@ bool pvapf_adaptive_wants_async(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 	u64 swapin = READ_ONCE(pvapf_vm(vcpu->kvm)->swapin_ewma_ns);
+	u64 rt = pvapf_round_trip_ns(vcpu->kvm);
+	unsigned int run = pv->adaptive_sync_run;
+	bool async = !swapin || swapin >= PVAPF_BREAK_EVEN * rt ||
+		     run + 1 >= PVAPF_PROBE_EVERY;
 
-	if (!swapin || swapin >= PVAPF_BREAK_EVEN * pvapf_round_trip_ns(vcpu->kvm) ||
-	    ++pv->adaptive_sync_run >= PVAPF_PROBE_EVERY) {
-		pv->adaptive_sync_run = 0;
-		return true;
-	}
-	return false;
+	pv->adaptive_sync_run = async ? 0 : run + 1;
+	trace_pvapf_host_adaptive(vcpu->vcpu_id, swapin, rt, run, async);
+	return async;
 }

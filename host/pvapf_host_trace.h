@@ -54,6 +54,26 @@ TRACE_EVENT(pvapf_host_sync,
 				       { 5, "adaptive" }, { 6, "nomem" }))
 );
 
+/* An adaptive decision with its inputs, so a test can check each against the rule. */
+TRACE_EVENT(pvapf_host_adaptive,
+	    TP_PROTO(unsigned int vcpu_id, u64 swapin_ewma_ns, u64 round_trip_ns,
+		     unsigned int sync_run, bool async),
+	    TP_ARGS(vcpu_id, swapin_ewma_ns, round_trip_ns, sync_run, async),
+	    TP_STRUCT__entry(__field(unsigned int, vcpu_id)
+			     __field(u64, swapin_ewma_ns)
+			     __field(u64, round_trip_ns)
+			     __field(unsigned int, sync_run)
+			     __field(bool, async)),
+	    TP_fast_assign(__entry->vcpu_id = vcpu_id;
+			   __entry->swapin_ewma_ns = swapin_ewma_ns;
+			   __entry->round_trip_ns = round_trip_ns;
+			   __entry->sync_run = sync_run;
+			   __entry->async = async;),
+	    TP_printk("vcpu %u swapin_ewma_ns %llu round_trip_ns %llu sync_run %u async %d",
+		      __entry->vcpu_id, __entry->swapin_ewma_ns, __entry->round_trip_ns,
+		      __entry->sync_run, __entry->async)
+);
+
 TRACE_EVENT(pvapf_host_bad_msr,
 	    TP_PROTO(unsigned int vcpu_id, u32 msr, u64 data, const char *why),
 	    TP_ARGS(vcpu_id, msr, data, why),

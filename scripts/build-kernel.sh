@@ -67,7 +67,7 @@ dropped=$(grep -E '^(CONFIG_[A-Za-z0-9_]+=.*|# CONFIG_[A-Za-z0-9_]+ is not set)$
 	awk '{ s = $0; sub(/^# /, "", s); sub(/[= ].*/, "", s); last[s] = $0; if (!(s in seen)) { seen[s] = 1; order[n++] = s } }
 	     END { for (i = 0; i < n; i++) print last[order[i]] }' |
 	while IFS= read -r line; do grep -qxF -- "$line" "$CFG/.config" || echo "$line"; done)
-[ -z "$dropped" ] || die "config-$NAME" "" "fragment settings not in the final .config: $(echo $dropped)"
+[ -z "$dropped" ] || die "config-$NAME" "" "fragment settings not in the final .config: $(tr '\n' ' ' <<<"$dropped")"
 if ! cmp -s "$CFG/.config" "$OBJ/.config"; then
 	cp "$CFG/.config" "$OBJ/.config"
 	echo "config changed: $OBJ/.config"

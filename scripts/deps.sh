@@ -19,6 +19,8 @@ PKGS=(
 	libtsan2 libasan8 libubsan1
 	# benchmarks (fio also goes into the L2 image; plots with Debian's python3)
 	fio python3-matplotlib
+	# shell scripts are checked by the suite (tests/check/shellcheck.sh)
+	shellcheck
 )
 
 missing=()
@@ -39,6 +41,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	[ "$(id -u)" = 0 ] || die deps "" "need root to install: ${missing[*]}"
 	echo "installing: ${missing[*]}"
 	run_logged deps "$BUILD/logs/apt-update.log" apt-get update
+	# Debian drops a 6.12 version from the archive a while after its next security update:
+	# say which versions there are and how to move the pin, rather than apt's "not found".
+	for p in "${missing[@]}"; do
+		[ "${p#*=}" != "$p" ] || continue
+		apt-cache madison "${p%%=*}" 2>/dev/null | grep -q " ${p#*=} " ||
+			die deps "" "${p%%=*} $DEB_VERSION (kernel/VERSION) is no longer in Debian's archive," \
+				"which has: $(apt-cache madison "${p%%=*}" | awk -F' *[|] *' '{ printf "%s ", $2 }')-" \
+				"re-pin with: scripts/repin.sh VERSION (see README, Security updates)"
+	done
 	DEBIAN_FRONTEND=noninteractive run_logged deps "$BUILD/logs/apt-install.log" \
 		apt-get install -y --no-install-recommends "${missing[@]}"
 fi

@@ -4,7 +4,7 @@
 # short for it and check the verdict; then the same for a boot that stalls, a silent reset,
 # and a scenario stuck inside L1 (L1's own watchdog).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 out=$(VMTEST_TIMEOUT=4 vmtest/run.sh harness-selftest --out results/vmtest/l0-timeout 2>&1)
 rc=$?
 if [ $rc != 0 ] && grep -q 'FAIL: harness-selftest: L1 did not finish within 4s (console: ' <<<"$out"; then

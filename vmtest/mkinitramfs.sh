@@ -139,6 +139,7 @@ l1)
 	# our distro build (Debian's config); our debug kernel has KVM as modules
 	# (kernel/config/debug.config).
 	debian_l1_modules="kvm-amd virtio_mmio virtio_blk zram dm-delay"
+	# shellcheck disable=SC2086 # a list of module names
 	case "$L1KERNEL" in
 	stock) ship_modules "$STAGE/pvapf/modules" "$BUILD/stock/root/lib/modules/$(cat "$BUILD/stock/release")" \
 		$debian_l1_modules ;;

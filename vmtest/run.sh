@@ -14,7 +14,9 @@ SCEN=${1:?usage: vmtest/run.sh SCENARIO [--l1 pvapf|debug|distro|stock] [--swap 
 shift
 FILE=$PVAPF_ROOT/vmtest/scenarios/$SCEN.sh
 # Benchmarks keep their scenarios next to them (benchmarks/*/scenarios/), out of the test suite.
-[ -f "$FILE" ] || FILE=$(ls "$PVAPF_ROOT"/benchmarks/*/scenarios/"$SCEN".sh 2>/dev/null | head -n1)
+for f in "$PVAPF_ROOT"/benchmarks/*/scenarios/"$SCEN".sh; do
+	[ -f "$FILE" ] || FILE=$f
+done
 [ -f "$FILE" ] || die vmtest "" "no scenario '$SCEN' (vmtest/scenarios/$SCEN.sh)"
 L1=$(sed -n 's/^L1_KERNEL=//p' "$FILE")
 L1=${L1:-pvapf}

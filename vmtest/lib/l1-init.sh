@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # L1 init: mount the kernel's filesystems, set up swap for the guest's memory, run the
 # scenario's l1_main (which starts L2 guests) under the watchdog (l1-watchdog.sh), then
 # hand every result back to L0 as a tar on the results disk and power off.
@@ -30,6 +31,7 @@ finish_l1() {
 
 # in the background (stdin kept: the L2 consoles are on it) so the watchdog can act
 {
+	# shellcheck source=/dev/null
 	setup_swap "$SWAP" && . "/pvapf/scenarios/$SCENARIO.sh" && l1_main
 	echo "@@PVAPF L1 SCENARIO END rc=$?"
 } </dev/console 2>&1 | tee /results/l1-scenario.log &

@@ -42,6 +42,7 @@ l1_stuck_report() {
 		cat "$d/stack" 2>/dev/null
 	done
 	echo "== processes (kernel threads left out)"
+	# shellcheck disable=SC2009 # busybox has no pgrep -v of kernel threads
 	ps | grep -v ' \[[^]]*\]$'
 	echo "== pvapf host"
 	echo "outstanding $(global_outstanding 2>/dev/null)"

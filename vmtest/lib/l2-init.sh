@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # L2 init: run the scenario's l2_main and report over the serial console, which is also
 # the request channel to L1 (see tools/l2ctl.c). Works on any L2 kernel, stock included.
 . /pvapf/lib/init-common.sh
@@ -12,6 +13,7 @@ echo "@@PVAPF L2 START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 # Modules shipped for this kernel (the distro build's msr, see mkinitramfs.sh).
 [ -f "/pvapf/modules/$(uname -r)/order" ] && load_modules "/pvapf/modules/$(uname -r)"
 . /pvapf/lib/l2.sh
+# shellcheck source=/dev/null
 . "/pvapf/scenarios/$SCENARIO.sh"
 l2_main
 echo "@@PVAPF L2 END rc=$?"

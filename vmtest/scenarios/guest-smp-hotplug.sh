@@ -21,8 +21,10 @@ offline_while_sleeping() {
 	n=0
 	while [ "$n" = 0 ] && kill -0 "$1" 2>/dev/null; do n=$(pvapf_counter sleepers_current); done
 	echo "RESULT hotplug sleepers_at_offline=$n"
-	echo 0 >/sys/devices/system/cpu/cpu1/online && echo 1 >/sys/devices/system/cpu/cpu1/online
-	echo "RESULT hotplug toggled=$?"
+	toggled=1
+	echo 0 >/sys/devices/system/cpu/cpu1/online && echo 1 >/sys/devices/system/cpu/cpu1/online &&
+		toggled=0
+	echo "RESULT hotplug toggled=$toggled"
 }
 
 l2_main() {

@@ -50,22 +50,22 @@ l1_main() {
 	L2_TIMEOUT=30
 	expect selftest-hang FAIL pvapf.mode=hang
 	L2_TIMEOUT=600
-	grep -q 'TIMEOUT after 30 s' /results/selftest-hang-l2.log &&
-		pass "selftest-hang: l2ctl killed the hung L2 at its timeout" ||
-		fail "selftest-hang: no timeout recorded in selftest-hang-l2.log"
+	check_grep "selftest-hang: l2ctl killed the hung L2 at its timeout" \
+		"selftest-hang: no timeout recorded in selftest-hang-l2.log" \
+		'TIMEOUT after 30 s' /results/selftest-hang-l2.log
 	expect selftest-reset FAIL pvapf.mode=reset
-	grep -q 'L2 triple-faulted: vcpu 0 reason shutdown' /results/selftest-reset-verdict.txt &&
-		pass "selftest-reset: the L2's triple fault was reported from L1's shutdown exit" ||
-		fail "selftest-reset: no shutdown exit reported for the L2 that reset"
+	check_grep "selftest-reset: the L2's triple fault was reported from L1's shutdown exit" \
+		"selftest-reset: no shutdown exit reported for the L2 that reset" \
+		'L2 triple-faulted: vcpu 0 reason shutdown' /results/selftest-reset-verdict.txt
 	check_cmp "selftest-reset: an L2 that reset after its start is not booted again" \
-		"$(ls /results/selftest-reset-*first-boot* 2>/dev/null | wc -l)" -eq 0
+		"$(count_paths /results/selftest-reset-*first-boot*)" -eq 0
 	# one that resets before its scenario starts gets a second boot, then fails as well
 	expect selftest-early-reset FAIL pvapf.mode=early_reset
 	check_cmp "selftest-early-reset: booted once more, the first boot's log and trace kept" \
-		"$(ls /results/selftest-early-reset-l2.first-boot.log /results/selftest-early-reset-l1-trace-tail.first-boot.txt 2>/dev/null | wc -l)" -eq 2
-	grep -q 'L2 triple-faulted: vcpu 0 reason shutdown' /results/selftest-early-reset-verdict.txt &&
-		pass "selftest-early-reset: the second boot's triple fault was reported" ||
-		fail "selftest-early-reset: no shutdown exit reported for the second boot"
+		"$(count_paths /results/selftest-early-reset-l2.first-boot.log /results/selftest-early-reset-l1-trace-tail.first-boot.txt)" -eq 2
+	check_grep "selftest-early-reset: the second boot's triple fault was reported" \
+		"selftest-early-reset: no shutdown exit reported for the second boot" \
+		'L2 triple-faulted: vcpu 0 reason shutdown' /results/selftest-early-reset-verdict.txt
 	expect selftest-ok PASS pvapf.mode=ok
 	check_cmp "selftest-ok: L1 hook ran and its status reached L2" \
 		"$(l2_result selftest-ok selftest hook_rc)" -eq 7

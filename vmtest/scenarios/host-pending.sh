@@ -41,9 +41,10 @@ unload_reload() {
 		rmmod "${m%.ko}"
 		check_cmp "unload: rmmod ${m%.ko}" "$?" -eq 0
 	done
-	check_cmp "unload: /sys/kernel/pvapf went with kvm.ko" "$(ls -d /sys/kernel/pvapf 2>/dev/null | wc -l)" -eq 0
+	check_cmp "unload: /sys/kernel/pvapf went with kvm.ko" "$(count_paths /sys/kernel/pvapf)" -eq 0
 	load_modules
-	check_cmp "reload: insmod $(echo $(cat /pvapf/modules/order))" "$?" -eq 0
+	rc=$?
+	check_cmp "reload: insmod $(tr '\n' ' ' </pvapf/modules/order)" "$rc" -eq 0
 	check_cmp "reload: /sys/kernel/pvapf is back, nothing outstanding" \
 		"$(cat /sys/kernel/pvapf/outstanding)" -eq 0
 	/bin/pending_fault_test memslot >/results/memslot-reloaded.log 2>&1
@@ -70,5 +71,5 @@ l1_main() {
 	check_cmp "tokens: test program ran to its end (log: tokens.log)" "$?" -eq 0
 	check_cmp "tokens: vCPU 1 (two faults) and vCPU 4097 (one) got three distinct tokens" \
 		"$(pending tokens distinct)" -eq 1
-	[ -e /sys/kernel/debug/kmemleak ] && check_debug_kernel
+	l1_debug && check_debug_kernel
 }
