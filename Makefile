@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 CONFIG ?= test
-SCENARIOS ?= $(basename $(notdir $(wildcard vmtest/scenarios/*.sh)))
+SCENARIOS ?= $(basename $(notdir $(wildcard tests/nested/scenarios/*.sh)))
 BUILD := $(CURDIR)/build
 L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
 
@@ -48,20 +48,20 @@ stock:
 vmtest-images: tree stock
 	@scripts/build-kernel.sh test
 	@scripts/uapi-headers.sh
-	@vmtest/mkinitramfs.sh l2 $(L2_INITRD)
-	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-pvapf.cpio pvapf
-	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-stock.cpio stock
+	@tests/nested/mkinitramfs.sh l2 $(L2_INITRD)
+	@tests/nested/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-pvapf.cpio pvapf
+	@tests/nested/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-stock.cpio stock
 
 vmtest-images-debug: vmtest-images
 	@scripts/build-kernel.sh debug
-	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-debug.cpio debug
+	@tests/nested/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-debug.cpio debug
 
 vmtest-images-distro: vmtest-images
 	@scripts/build-kernel.sh distro
-	@vmtest/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-distro.cpio distro
+	@tests/nested/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-distro.cpio distro
 
 vmtest: vmtest-images
-	@rc=0; for s in $(SCENARIOS); do vmtest/run.sh $$s || rc=1; done; exit $$rc
+	@rc=0; for s in $(SCENARIOS); do tests/nested/run.sh $$s || rc=1; done; exit $$rc
 
 unit: tree
 	@scripts/uapi-headers.sh

@@ -39,7 +39,7 @@ DEFINE_STATIC_KEY_FALSE_RO(kvm_async_pf_enabled);
 DEFINE_PER_CPU(struct pvapf_guest_cpu, pvapf_guest_cpu);
 DEFINE_PER_CPU_DECRYPTED(struct pvapf_shared_area, pvapf_guest_area) __aligned(PVAPF_AREA_ALIGN);
 struct pvapf_token_table pvapf_guest_table;
-bool pvapf_guest_ready;
+bool pvapf_guest_table_published;
 
 static bool pvapf_param_on = true;
 
@@ -108,7 +108,7 @@ void pvapf_guest_cpu_enable(void)
 		return;
 	WRITE_ONCE(c->down, false);
 	/* Before the early_initcall (which enables this cpu); pairs with its release. */
-	if (!smp_load_acquire(&pvapf_guest_ready))
+	if (!smp_load_acquire(&pvapf_guest_table_published))
 		return;
 	if (c->enabled || READ_ONCE(c->paused))
 		return;
@@ -124,7 +124,7 @@ void pvapf_guest_cpu_disable(bool shutdown)
 	WRITE_ONCE(c->down, true);
 	pvapf_guest_stop_this_cpu();
 	/* On shutdown nothing will run the woken tasks anyway; acquire: table built. */
-	if (!shutdown && smp_load_acquire(&pvapf_guest_ready))
+	if (!shutdown && smp_load_acquire(&pvapf_guest_table_published))
 		pvapf_tt_wake_cpu(&pvapf_guest_table, smp_processor_id());
 }
 
@@ -201,7 +201,7 @@ static int __init pvapf_guest_late_init(void)
 		return -ENOMEM;
 	}
 	/* Publish the table before any cpu can take a READY into it. */
-	smp_store_release(&pvapf_guest_ready, true);
+	smp_store_release(&pvapf_guest_table_published, true);
 	cpus_read_lock();
 	on_each_cpu(pvapf_guest_enable_cb, NULL, 1);
 	cpus_read_unlock();

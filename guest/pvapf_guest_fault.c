@@ -202,7 +202,7 @@ DEFINE_IDTENTRY_SYSVEC(sysvec_kvm_asyncpf_interrupt)
 	/* Also what stock guests count: keeps the HYP line of /proc/interrupts. */
 	inc_irq_stat(irq_hv_callback_count);
 	/* A READY can still be in the slot from just before a pause: take it. */
-	if (smp_load_acquire(&pvapf_guest_ready) && !pvapf_guest_take_ready())
+	if (smp_load_acquire(&pvapf_guest_table_published) && !pvapf_guest_take_ready())
 		schedule_delayed_work_on(smp_processor_id(),
 					 &this_cpu_ptr(&pvapf_guest_cpu)->retry_work, 1);
 	set_irq_regs(old_regs);

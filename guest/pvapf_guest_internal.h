@@ -43,20 +43,34 @@ DECLARE_PER_CPU(struct pvapf_shared_area, pvapf_guest_area);
 
 extern struct pvapf_token_table pvapf_guest_table;
 /* Set (release) once the table exists and APF may be enabled on cpus. */
-extern bool pvapf_guest_ready;
+extern bool pvapf_guest_table_published;
 
 /*
- * Guest events the token table does not see. Append-only; exposed by
- * pvapf_guest_stats.c in this order.
+ * Guest events the token table does not see, in their append-only order:
+ * the guest's debugfs lines show them after PVAPF_TT_COUNTERS
+ * (guest/README.md "Counters").  struct pvapf_guest_events and the names of
+ * those lines are both made from this list.
  */
+#define PVAPF_GUEST_EVENTS							\
+	PVAPF_LIST(/* NOT_PRESENT in kernel mode or with irqs off (retried) */	\
+		   PVAPF_GUEST_EVENT(kernel_mode_faults),			\
+		   /* sleeps ended by a fatal signal */				\
+		   PVAPF_GUEST_EVENT(killed_waits),				\
+		   /* enables skipped because the LAPIC was disabled */		\
+		   PVAPF_GUEST_EVENT(lapic_disabled),				\
+		   /* async #PF with an unknown reason (ignored) */		\
+		   PVAPF_GUEST_EVENT(bad_reason),				\
+		   /* READY interrupts with no token in the slot */		\
+		   PVAPF_GUEST_EVENT(empty_ready),				\
+		   /* deferred READYs retried from the work item */		\
+		   PVAPF_GUEST_EVENT(retried_readies))
+
+#define PVAPF_GUEST_EVENT(name)	name
 struct pvapf_guest_events {
-	atomic_long_t kernel_mode_faults;
-	atomic_long_t killed_waits;
-	atomic_long_t lapic_disabled;
-	atomic_long_t bad_reason;
-	atomic_long_t empty_ready;
-	atomic_long_t retried_readies;
+	atomic_long_t PVAPF_GUEST_EVENTS;
 };
+
+#undef PVAPF_GUEST_EVENT
 
 extern struct pvapf_guest_events pvapf_guest_events;
 

@@ -4,28 +4,10 @@
  *
  * /sys/kernel/debug/pvapf/guest_counters holds one "name value" line per
  * counter. The layout is stable: lines are only ever appended, never renamed,
- * reordered or removed, so tools may parse by name or by position.
- *
- *   not_present          NOT_PRESENT tokens a task parked on (or tried to)
- *   ready                READY tokens that woke a task or were remembered
- *   woken_before_wait    READY won the race; the task did not sleep
- *   emergency_uses       per-cpu emergency nodes used (each paused APF on a cpu)
- *   paused_periods       such pauses that have ended
- *   wake_all             wake-all events (host re-enable, reset, migration)
- *   sleepers_current     tasks asleep on a token now
- *   sleepers_peak        most tasks ever asleep at once
- *   spurious_tokens      tokens 0/~0, duplicate READYs, duplicate waits
- *   deferred_wakes       READYs left un-ACKed for lack of a node
- *   dummies_current      READYs remembered, waiting for their task
- *   late_readies         READYs whose task a pause or wake-all had woken
- *   kernel_mode_faults   NOT_PRESENT in kernel mode or with irqs off (retried)
- *   killed_waits         sleeps ended by a fatal signal
- *   lapic_disabled       enables skipped because the LAPIC was disabled
- *   bad_reason           async #PF with an unknown reason (ignored)
- *   empty_ready          READY interrupts with no token in the slot
- *   retried_readies      deferred READYs retried from the work item
- *   cpus_enabled         cpus with APF enabled now
- *   cpus_paused          cpus with their emergency node out now
+ * reordered or removed, so tools may parse by name or by position
+ * (guest/README.md "Counters"). The lines are PVAPF_TT_COUNTERS
+ * (pvapf_token_table.h), then PVAPF_GUEST_EVENTS (pvapf_guest_internal.h),
+ * then cpus_enabled and cpus_paused.
  */
 #include <linux/debugfs.h>
 #include <linux/init.h>
@@ -35,37 +17,24 @@
 #include "pvapf_guest_internal.h"
 
 /* Name and place of each counter, in the documented (append-only) order. */
-#define PVAPF_TT_FIELD(f) { #f, offsetof(struct pvapf_tt_counters, f) }
-#define PVAPF_EV_FIELD(f) { #f, offsetof(struct pvapf_guest_events, f) }
-
 struct pvapf_guest_field {
 	const char *name;
 	size_t offset;
 };
 
+#define PVAPF_TT_COUNTER(f)	{ #f, offsetof(struct pvapf_tt_counters, f) }
 static const struct pvapf_guest_field pvapf_tt_fields[] = {
-	PVAPF_TT_FIELD(not_present),
-	PVAPF_TT_FIELD(ready),
-	PVAPF_TT_FIELD(woken_before_wait),
-	PVAPF_TT_FIELD(emergency_uses),
-	PVAPF_TT_FIELD(paused_periods),
-	PVAPF_TT_FIELD(wake_all),
-	PVAPF_TT_FIELD(sleepers_current),
-	PVAPF_TT_FIELD(sleepers_peak),
-	PVAPF_TT_FIELD(spurious_tokens),
-	PVAPF_TT_FIELD(deferred_wakes),
-	PVAPF_TT_FIELD(dummies_current),
-	PVAPF_TT_FIELD(late_readies),
+	PVAPF_TT_COUNTERS
 };
 
+#undef PVAPF_TT_COUNTER
+
+#define PVAPF_GUEST_EVENT(f)	{ #f, offsetof(struct pvapf_guest_events, f) }
 static const struct pvapf_guest_field pvapf_ev_fields[] = {
-	PVAPF_EV_FIELD(kernel_mode_faults),
-	PVAPF_EV_FIELD(killed_waits),
-	PVAPF_EV_FIELD(lapic_disabled),
-	PVAPF_EV_FIELD(bad_reason),
-	PVAPF_EV_FIELD(empty_ready),
-	PVAPF_EV_FIELD(retried_readies),
+	PVAPF_GUEST_EVENTS
 };
+
+#undef PVAPF_GUEST_EVENT
 
 static int pvapf_guest_counters_show(struct seq_file *m, void *unused)
 {
@@ -91,7 +60,7 @@ static int __init pvapf_guest_stats_init(void)
 	struct dentry *dir;
 
 	/* No table, no counters; pairs with the release in pvapf_guest_late_init(). */
-	if (!smp_load_acquire(&pvapf_guest_ready))
+	if (!smp_load_acquire(&pvapf_guest_table_published))
 		return 0;
 	dir = debugfs_create_dir("pvapf", NULL);
 	debugfs_create_file("guest_counters", 0444, dir, NULL, &pvapf_guest_counters_fops);

@@ -8,7 +8,7 @@
  * only; how a task sleeps and wakes, APF pause/resume (MSR writes) and node
  * allocation come from the environment through struct pvapf_tt_ops, so the
  * same source builds in the kernel and against the userspace shim in
- * tests/unit/shim.  The design is described at the top of
+ * tests/shim.  The design is described at the top of
  * pvapf_token_table.c.
  *
  * Include path: the ABI header is included as "pvapf_abi.h"; builds add
@@ -119,43 +119,54 @@ enum pvapf_wake_result {
 					 */
 };
 
-/**
- * struct pvapf_tt_counters - snapshot of table statistics
- *
- * Append-only layout.  Event counts are monotonic; *_current are gauges.
- * A snapshot is summed without locks: exact when the table is quiescent,
- * each field individually sane otherwise.
- *
- * @not_present: valid tokens passed to pvapf_tt_prepare_wait()
- * @ready: READY tokens accepted (woke a sleeper or hashed a dummy)
- * @woken_before_wait: prepare_wait found its READY already there
- * @emergency_uses: emergency nodes handed out (each paused a cpu's APF)
- * @paused_periods: completed pause..resume periods; emergency_uses minus
- *	this is the number of cpus paused right now
- * @wake_all: wake-all events (PVAPF_TOKEN_WAKE_ALL or pvapf_tt_wake_all())
- * @sleepers_current: tasks hashed and asleep now
- * @sleepers_peak: highest @sleepers_current seen
- * @spurious_tokens: token 0/~0 on NOT_PRESENT, READY for a token that
- *	already has a dummy, NOT_PRESENT for a token already slept on
- * @deferred_wakes: pvapf_tt_wake() calls that returned DEFERRED
- * @dummies_current: READY-before-wait nodes hashed now (incl. emergency)
- * @late_readies: READYs dropped because a pause or wake-all had already
- *	woken their sleeper (see "Orphans" in pvapf_token_table.c)
+/*
+ * The entries of an X-macro list, comma-separated.  A list written as one
+ * call of this is a single expression, the form checkpatch asks of a macro.
  */
+#define PVAPF_LIST(...)	__VA_ARGS__
+
+/*
+ * The table's counters, in their append-only order, which is also the order
+ * of the guest's debugfs lines (guest/README.md "Counters"): struct
+ * pvapf_tt_counters and the names of those lines are both made from this
+ * list.  Event counts are monotonic; *_current are gauges.
+ */
+#define PVAPF_TT_COUNTERS							\
+	PVAPF_LIST(/* valid tokens given to pvapf_tt_prepare_wait() */		\
+		   PVAPF_TT_COUNTER(not_present),				\
+		   /* READYs accepted (woke a sleeper or hashed a dummy) */	\
+		   PVAPF_TT_COUNTER(ready),					\
+		   /* prepare_wait found its READY already there */		\
+		   PVAPF_TT_COUNTER(woken_before_wait),				\
+		   /* emergency nodes handed out (each paused a cpu) */		\
+		   PVAPF_TT_COUNTER(emergency_uses),				\
+		   /* pauses ended; emergency_uses - this = paused now */	\
+		   PVAPF_TT_COUNTER(paused_periods),				\
+		   /* PVAPF_TOKEN_WAKE_ALL or pvapf_tt_wake_all() events */	\
+		   PVAPF_TT_COUNTER(wake_all),					\
+		   /* tasks hashed and asleep now */				\
+		   PVAPF_TT_COUNTER(sleepers_current),				\
+		   /* highest sleepers_current seen */				\
+		   PVAPF_TT_COUNTER(sleepers_peak),				\
+		   /* token 0/~0, repeated READY, repeated wait */		\
+		   PVAPF_TT_COUNTER(spurious_tokens),				\
+		   /* pvapf_tt_wake() calls that returned DEFERRED */		\
+		   PVAPF_TT_COUNTER(deferred_wakes),				\
+		   /* READY-before-wait nodes hashed now */			\
+		   PVAPF_TT_COUNTER(dummies_current),				\
+		   /* READYs dropped: sleeper already woken (see "Orphans") */	\
+		   PVAPF_TT_COUNTER(late_readies))
+
+/*
+ * A snapshot of the table's counters, summed without locks: exact when the
+ * table is quiescent, each field individually sane otherwise.
+ */
+#define PVAPF_TT_COUNTER(name)	name
 struct pvapf_tt_counters {
-	u64 not_present;
-	u64 ready;
-	u64 woken_before_wait;
-	u64 emergency_uses;
-	u64 paused_periods;
-	u64 wake_all;
-	u64 sleepers_current;
-	u64 sleepers_peak;
-	u64 spurious_tokens;
-	u64 deferred_wakes;
-	u64 dummies_current;
-	u64 late_readies;
+	u64 PVAPF_TT_COUNTERS;
 };
+
+#undef PVAPF_TT_COUNTER
 
 /**
  * struct pvapf_token_table - the table; fields are private to the core

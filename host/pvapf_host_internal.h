@@ -21,16 +21,30 @@ enum pvapf_host_policy {
 #define PVAPF_HOST_MAX_OUTSTANDING_DEFAULT	64
 #define PVAPF_HOST_MAX_OUTSTANDING_LIMIT	1024
 
-/* Why a fault that needs I/O is handled synchronously (or not). */
+/*
+ * Why a fault that needs I/O is handled synchronously: PVAPF_SYNC(enum
+ * suffix, name in the pvapf_host_sync tracepoint); each is counted in
+ * PVAPF_HC_SYNC_<suffix>.  The enum, the tracepoint's names and the counter
+ * of each reason are all made from this list, so they cannot disagree (a
+ * new reason also wants its TRACE_DEFINE_ENUM in pvapf_host_trace.h).
+ */
+#define PVAPF_HOST_SYNC_REASONS						\
+	PVAPF_LIST(PVAPF_SYNC(POLICY_OFF,	off),			\
+		   PVAPF_SYNC(CANNOT_DELIVER,	cannot_deliver),	\
+		   PVAPF_SYNC(QUEUE_FULL,	queue_full),		\
+		   PVAPF_SYNC(REPEATED,		repeated),		\
+		   PVAPF_SYNC(ADAPTIVE,		adaptive),		\
+		   PVAPF_SYNC(NOMEM,		nomem))
+
+/* What to do with a fault that needs I/O: async, or one of the sync reasons. */
+#define PVAPF_SYNC(id, ...)	PVAPF_DECIDE_##id
 enum pvapf_host_decision {
 	PVAPF_DECIDE_ASYNC,
-	PVAPF_DECIDE_OFF,
-	PVAPF_DECIDE_CANNOT_DELIVER,
-	PVAPF_DECIDE_QUEUE_FULL,
-	PVAPF_DECIDE_REPEATED,
-	PVAPF_DECIDE_ADAPTIVE,
-	PVAPF_DECIDE_NOMEM,
+	PVAPF_HOST_SYNC_REASONS,
+	PVAPF_DECIDE_NR
 };
+
+#undef PVAPF_SYNC
 
 /* One async fault: owned by the vCPU from NOT_PRESENT until READY (or cancel). */
 struct pvapf_host_work {
@@ -50,8 +64,6 @@ struct pvapf_host_work {
 	u64 t_done;
 };
 
-extern struct workqueue_struct *pvapf_host_wq;
-extern struct kmem_cache *pvapf_host_work_cache;
 extern atomic_t pvapf_host_outstanding_total;
 extern int pvapf_host_default_policy;
 
@@ -70,6 +82,13 @@ static inline void pvapf_count(struct kvm_vcpu *vcpu, enum pvapf_host_counter c)
 	vcpu->arch.pvapf.counters[c]++;
 }
 
+/* A work item completed (or a wake-all is due): get the vCPU to look. */
+static inline void pvapf_ready_kick(struct kvm_vcpu *vcpu)
+{
+	kvm_make_request(KVM_REQ_APF_READY, vcpu);
+	kvm_vcpu_kick(vcpu);
+}
+
 /* pvapf_host_policy.c */
 const char *pvapf_policy_name(int policy);
 int pvapf_policy_parse(const char *buf);
@@ -78,15 +97,19 @@ void pvapf_swapin_sample(struct kvm_vcpu *vcpu, u64 ns);
 void pvapf_ready_ack_sample(struct kvm_vcpu *vcpu, u64 ns);
 u64 pvapf_round_trip_ns(struct kvm *kvm);
 
-/* pvapf_host_fault.c */
+/* pvapf_host_work.c */
+int pvapf_work_init(void);
+void pvapf_work_exit(void);
+struct pvapf_host_work *pvapf_work_alloc(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
+void pvapf_work_queue(struct kvm_vcpu *vcpu, struct pvapf_host_work *w);
 void pvapf_work_free(struct pvapf_host_work *w);
 void pvapf_work_retire(struct pvapf_host_work *w);
+void pvapf_work_cancel_all(struct kvm_vcpu *vcpu);
 
 /* pvapf_host_ready.c */
-void pvapf_ready_kick(struct kvm_vcpu *vcpu);
 void pvapf_drop_forwarded(struct kvm_vcpu *vcpu);
 
-/* pvapf_host_deliver.c */
+/* pvapf_host_inject.c */
 bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu);
 bool pvapf_inject_not_present(struct kvm_vcpu *vcpu, u32 token);
 bool pvapf_inject_ready(struct kvm_vcpu *vcpu, u32 token);

@@ -3,46 +3,31 @@
  * pvapf_host_main.c - module, VM and vCPU lifecycle of the pvapf host.
  */
 #include <linux/kvm_host.h>
-#include <linux/slab.h>
 
 #include "pvapf_host_internal.h"
 
 #define CREATE_TRACE_POINTS
 #include "pvapf_host_trace.h"
 
-struct workqueue_struct *pvapf_host_wq;
-struct kmem_cache *pvapf_host_work_cache;
-atomic_t pvapf_host_outstanding_total = ATOMIC_INIT(0);
 int pvapf_host_default_policy = PVAPF_POLICY_ADAPTIVE;
 
 int pvapf_host_init(void)
 {
-	int r = -ENOMEM;
+	int r;
 
-	pvapf_host_work_cache = KMEM_CACHE(pvapf_host_work, 0);
-	if (!pvapf_host_work_cache)
+	r = pvapf_work_init();
+	if (r)
 		return r;
-	/* Swap-ins run under memory pressure: keep a rescuer thread. */
-	pvapf_host_wq = alloc_workqueue("pvapf_host", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!pvapf_host_wq)
-		goto err_cache;
 	r = pvapf_sysfs_init();
 	if (r)
-		goto err_wq;
-	return 0;
-err_wq:
-	destroy_workqueue(pvapf_host_wq);
-err_cache:
-	kmem_cache_destroy(pvapf_host_work_cache);
+		pvapf_work_exit();
 	return r;
 }
 
-/* Every VM is gone, so every work item has been cancelled or freed. */
 void pvapf_host_exit(void)
 {
 	pvapf_sysfs_exit();
-	destroy_workqueue(pvapf_host_wq);
-	kmem_cache_destroy(pvapf_host_work_cache);
+	pvapf_work_exit();
 }
 
 void pvapf_host_vm_init(struct kvm *kvm)
@@ -88,4 +73,21 @@ void pvapf_host_vcpu_reset(struct kvm_vcpu *vcpu)
 	pv->msr_int = 0;
 	pv->vector = 0;
 	pv->enabled = false;
+}
+
+/*
+ * Drop every outstanding fault of @vcpu without telling the guest: used when
+ * the guest disables APF (its sleepers are woken by the guest itself), on
+ * vCPU reset and when the VM goes away.  Process context, vCPU thread or VM
+ * teardown; afterwards no work of this vCPU runs or will run.
+ */
+void pvapf_host_vcpu_cancel_all(struct kvm_vcpu *vcpu)
+{
+	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
+
+	pvapf_work_cancel_all(vcpu);
+	pvapf_drop_forwarded(vcpu);
+	pv->ready_pending = false;
+	pv->wake_all_pending = false;
+	pv->sync_t0 = 0;
 }

@@ -2,7 +2,7 @@
 /*
  * pvapf_host_policy.c - when a fault that needs I/O goes async.
  *
- * The rule (README "Host policy"):
+ * The rule (host/README.md "Policy"):
  *  - Pages KVM can get without sleeping on I/O never reach the decision:
  *    resident pages, the swap cache, and swap devices that complete
  *    synchronously (zram: SWP_SYNCHRONOUS_IO reads finish inside the

@@ -12,13 +12,6 @@
 #include "pvapf_host_internal.h"
 #include "pvapf_host_trace.h"
 
-/* A work item completed (or a wake-all is due): get the vCPU to look. */
-void pvapf_ready_kick(struct kvm_vcpu *vcpu)
-{
-	kvm_make_request(KVM_REQ_APF_READY, vcpu);
-	kvm_vcpu_kick(vcpu);
-}
-
 /* Mapped in the VMM right now (vCPU thread: current->mm is the VM's). */
 static bool pvapf_hva_resident(unsigned long hva)
 {

@@ -15,34 +15,51 @@
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 
-/* Counter indices; the names and their order are in pvapf_host_stats.c. */
+/*
+ * The entries of an X-macro list, comma-separated.  A list written as one
+ * call of this is a single expression, the form checkpatch asks of a macro.
+ */
+#define PVAPF_LIST(...)	__VA_ARGS__
+
+/*
+ * The counters, in the order of their debugfs lines: PVAPF_HC(enum suffix,
+ * name).  The layout is stable (host/README.md "Counters"): append only,
+ * never rename, reorder or remove.  The enum and the names in
+ * pvapf_host_stats.c are both made from this list, so they cannot disagree.
+ */
+#define PVAPF_HOST_COUNTERS							\
+	PVAPF_LIST(PVAPF_HC(ASYNC_STARTED,		async_started),		\
+		   PVAPF_HC(SYNC_POLICY_OFF,		sync_policy_off),	\
+		   PVAPF_HC(SYNC_CANNOT_DELIVER,	sync_cannot_deliver),	\
+		   PVAPF_HC(SYNC_QUEUE_FULL,		sync_queue_full),	\
+		   PVAPF_HC(SYNC_REPEATED,		sync_repeated),		\
+		   PVAPF_HC(SYNC_ADAPTIVE,		sync_adaptive),		\
+		   PVAPF_HC(SYNC_NOMEM,			sync_nomem),		\
+		   PVAPF_HC(INLINE_SWAPIN,		inline_swapin),		\
+		   PVAPF_HC(NOT_PRESENT,		not_present),		\
+		   PVAPF_HC(READY,			ready),			\
+		   PVAPF_HC(READY_UNDELIVERED,		ready_undelivered),	\
+		   PVAPF_HC(WAKE_ALL,			wake_all),		\
+		   PVAPF_HC(ACK,			ack),			\
+		   PVAPF_HC(ACK_SPURIOUS,		ack_spurious),		\
+		   PVAPF_HC(CANCELLED,			cancelled),		\
+		   PVAPF_HC(MAPPED_ON_COMPLETION,	mapped_on_completion),	\
+		   PVAPF_HC(REFAULT,			refault),		\
+		   PVAPF_HC(SWAPIN_SAMPLES,		swapin_samples),	\
+		   PVAPF_HC(SWAPIN_NS_TOTAL,		swapin_ns_total),	\
+		   PVAPF_HC(SWAPIN_NS_MAX,		swapin_ns_max),		\
+		   PVAPF_HC(BAD_MSR_WRITE,		bad_msr_write),		\
+		   PVAPF_HC(ENABLE_LAPIC_DISABLED,	enable_lapic_disabled),	\
+		   PVAPF_HC(READY_FORWARDED,		ready_forwarded),	\
+		   PVAPF_HC(RECLAIMED_BEFORE_MAP,	reclaimed_before_map))
+
+#define PVAPF_HC(id, ...)	PVAPF_HC_##id
 enum pvapf_host_counter {
-	PVAPF_HC_ASYNC_STARTED,
-	PVAPF_HC_SYNC_POLICY_OFF,
-	PVAPF_HC_SYNC_CANNOT_DELIVER,
-	PVAPF_HC_SYNC_QUEUE_FULL,
-	PVAPF_HC_SYNC_REPEATED,
-	PVAPF_HC_SYNC_ADAPTIVE,
-	PVAPF_HC_SYNC_NOMEM,
-	PVAPF_HC_INLINE_SWAPIN,
-	PVAPF_HC_NOT_PRESENT,
-	PVAPF_HC_READY,
-	PVAPF_HC_READY_UNDELIVERED,
-	PVAPF_HC_WAKE_ALL,
-	PVAPF_HC_ACK,
-	PVAPF_HC_ACK_SPURIOUS,
-	PVAPF_HC_CANCELLED,
-	PVAPF_HC_MAPPED_ON_COMPLETION,
-	PVAPF_HC_REFAULT,
-	PVAPF_HC_SWAPIN_SAMPLES,
-	PVAPF_HC_SWAPIN_NS_TOTAL,
-	PVAPF_HC_SWAPIN_NS_MAX,
-	PVAPF_HC_BAD_MSR_WRITE,
-	PVAPF_HC_ENABLE_LAPIC_DISABLED,
-	PVAPF_HC_READY_FORWARDED,
-	PVAPF_HC_RECLAIMED_BEFORE_MAP,
+	PVAPF_HOST_COUNTERS,
 	PVAPF_HC_NR
 };
+
+#undef PVAPF_HC
 
 /* Recently completed gfns per vCPU, to notice re-faults on reclaimed pages. */
 #define PVAPF_HOST_RECENT	16

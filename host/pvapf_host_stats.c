@@ -5,7 +5,9 @@
  *   /sys/kernel/debug/kvm/<pid>-<fd>/pvapf_counters        (sum over vCPUs)
  *   /sys/kernel/debug/kvm/<pid>-<fd>/vcpu<N>/pvapf_counters
  * One "name value" per line.  The layout is stable: lines are only ever
- * appended, never renamed or reordered (README "Host counters").
+ * appended, never renamed or reordered (host/README.md "Counters").  The
+ * counters are PVAPF_HOST_COUNTERS (pvapf_host_state.h); the lines after
+ * them are derived here.
  */
 #include <linux/debugfs.h>
 #include <linux/kvm_host.h>
@@ -13,32 +15,13 @@
 
 #include "pvapf_host_internal.h"
 
+#define PVAPF_HC(id, name)	\
+	[PVAPF_HC_##id] = #name
 static const char *const pvapf_counter_names[PVAPF_HC_NR] = {
-	[PVAPF_HC_ASYNC_STARTED] = "async_started",
-	[PVAPF_HC_SYNC_POLICY_OFF] = "sync_policy_off",
-	[PVAPF_HC_SYNC_CANNOT_DELIVER] = "sync_cannot_deliver",
-	[PVAPF_HC_SYNC_QUEUE_FULL] = "sync_queue_full",
-	[PVAPF_HC_SYNC_REPEATED] = "sync_repeated",
-	[PVAPF_HC_SYNC_ADAPTIVE] = "sync_adaptive",
-	[PVAPF_HC_SYNC_NOMEM] = "sync_nomem",
-	[PVAPF_HC_INLINE_SWAPIN] = "inline_swapin",
-	[PVAPF_HC_NOT_PRESENT] = "not_present",
-	[PVAPF_HC_READY] = "ready",
-	[PVAPF_HC_READY_UNDELIVERED] = "ready_undelivered",
-	[PVAPF_HC_WAKE_ALL] = "wake_all",
-	[PVAPF_HC_ACK] = "ack",
-	[PVAPF_HC_ACK_SPURIOUS] = "ack_spurious",
-	[PVAPF_HC_CANCELLED] = "cancelled",
-	[PVAPF_HC_MAPPED_ON_COMPLETION] = "mapped_on_completion",
-	[PVAPF_HC_REFAULT] = "refault",
-	[PVAPF_HC_SWAPIN_SAMPLES] = "swapin_samples",
-	[PVAPF_HC_SWAPIN_NS_TOTAL] = "swapin_ns_total",
-	[PVAPF_HC_SWAPIN_NS_MAX] = "swapin_ns_max",
-	[PVAPF_HC_BAD_MSR_WRITE] = "bad_msr_write",
-	[PVAPF_HC_ENABLE_LAPIC_DISABLED] = "enable_lapic_disabled",
-	[PVAPF_HC_READY_FORWARDED] = "ready_forwarded",
-	[PVAPF_HC_RECLAIMED_BEFORE_MAP] = "reclaimed_before_map",
+	PVAPF_HOST_COUNTERS
 };
+
+#undef PVAPF_HC
 
 static void pvapf_show_counters(struct seq_file *m, const u64 *c, unsigned int outstanding)
 {

@@ -10,6 +10,20 @@
 
 #include <linux/tracepoint.h>
 
+#include "pvapf_host_internal.h"
+
+/*
+ * The format file names the sync reasons by enum constant: these give tools
+ * the values, one per PVAPF_HOST_SYNC_REASONS entry (a macro cannot make
+ * them from the list: each needs its own ';').
+ */
+TRACE_DEFINE_ENUM(PVAPF_DECIDE_POLICY_OFF);
+TRACE_DEFINE_ENUM(PVAPF_DECIDE_CANNOT_DELIVER);
+TRACE_DEFINE_ENUM(PVAPF_DECIDE_QUEUE_FULL);
+TRACE_DEFINE_ENUM(PVAPF_DECIDE_REPEATED);
+TRACE_DEFINE_ENUM(PVAPF_DECIDE_ADAPTIVE);
+TRACE_DEFINE_ENUM(PVAPF_DECIDE_NOMEM);
+
 TRACE_EVENT(pvapf_host_not_present,
 	    TP_PROTO(unsigned int vcpu_id, u32 token, u64 gpa),
 	    TP_ARGS(vcpu_id, token, gpa),
@@ -38,6 +52,7 @@ TRACE_EVENT(pvapf_host_ready,
 		      __entry->token, __entry->gpa, __entry->swapin_ns)
 );
 
+#define PVAPF_SYNC(id, name)	{ PVAPF_DECIDE_##id, #name }
 TRACE_EVENT(pvapf_host_sync,
 	    TP_PROTO(unsigned int vcpu_id, u64 gpa, int reason),
 	    TP_ARGS(vcpu_id, gpa, reason),
@@ -48,11 +63,10 @@ TRACE_EVENT(pvapf_host_sync,
 			   __entry->gpa = gpa;
 			   __entry->reason = reason;),
 	    TP_printk("vcpu %u gpa %#llx reason %s", __entry->vcpu_id, __entry->gpa,
-		      __print_symbolic(__entry->reason,
-				       { 1, "off" }, { 2, "cannot_deliver" },
-				       { 3, "queue_full" }, { 4, "repeated" },
-				       { 5, "adaptive" }, { 6, "nomem" }))
+		      __print_symbolic(__entry->reason, PVAPF_HOST_SYNC_REASONS))
 );
+
+#undef PVAPF_SYNC
 
 /* An adaptive decision with its inputs, so a test can check each against the rule. */
 TRACE_EVENT(pvapf_host_adaptive,

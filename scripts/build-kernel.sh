@@ -80,7 +80,7 @@ targets=(bzImage)
 grep -q '^CONFIG_MODULES=y' "$OBJ/.config" && targets+=(modules)
 run_logged "build-$NAME" "$LOG" "${KMAKE[@]}" "${targets[@]}"
 # Modules installed with their modules.dep under $OBJ/modroot, as a distro kernel's are
-# under /lib/modules (vmtest/mkinitramfs.sh ships them from there).
+# under /lib/modules (tests/nested/mkinitramfs.sh ships them from there).
 if [ "${targets[*]}" != bzImage ]; then
 	need_cmd build-kernel depmod kmod
 	rm -rf "$OBJ/modroot"

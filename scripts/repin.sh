@@ -51,7 +51,7 @@ cfg_sha=$(sha256sum "$config" | cut -d' ' -f1)
 
 tar -C "$WORK" -xf "$tarball" >>"$LOG" 2>&1 || die repin "$LOG" "cannot unpack $tarball"
 bad=0
-for p in $(grep -v -e '^#' -e '^[[:space:]]*$' "$PVAPF_ROOT/kernel/patches/series"); do
+while read -r p; do
 	out=$(patch -d "$WORK/linux-source-6.12" -p1 --forward --batch --no-backup-if-mismatch \
 		<"$PVAPF_ROOT/kernel/patches/$p" 2>&1) && echo "applies: $p" && continue
 	bad=1
@@ -60,7 +60,7 @@ for p in $(grep -v -e '^#' -e '^[[:space:]]*$' "$PVAPF_ROOT/kernel/patches/serie
 	echo "$out" | awk -v p="$p" '/^patching file / { f = $3 }
 		/FAILED|fuzz|offset/ { print "  " p ": " f ": " $0 }' >&2
 	echo "DOES NOT APPLY: kernel/patches/$p (hunks above; rejects in $WORK/linux-source-6.12)" >&2
-done
+done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$PVAPF_ROOT/kernel/patches/series")
 [ "$bad" = 0 ] || die repin "$LOG" "kernel/VERSION left at the old pin: refresh the patches above against $NEW"
 
 sed -i -e "s/^DEB_VERSION=.*/DEB_VERSION=$NEW/" -e "s/^UPSTREAM_VERSION=.*/UPSTREAM_VERSION=$UP/" \

@@ -76,36 +76,36 @@ fi
 stage pin tests/check/pin.sh
 stage configs make -s configs
 if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmtest-images; then
-	stage noop-rebuild tests/kernel-noop-rebuild.sh
-	stage harness-l0-timeout tests/harness-l0-timeout.sh
-	for s in $(make -s -f - <<<"all: ; @echo \$(basename \$(notdir \$(wildcard vmtest/scenarios/*.sh)))"); do
+	stage noop-rebuild tests/self/kernel-noop-rebuild.sh
+	stage harness-l0-timeout tests/self/harness-l0-timeout.sh
+	for s in $(make -s -f - <<<"all: ; @echo \$(basename \$(notdir \$(wildcard tests/nested/scenarios/*.sh)))"); do
 		# A quarantined scenario names why it cannot be trusted here; it is listed, not run.
-		why=$(sed -n 's/^QUARANTINE="\(.*\)"$/\1/p' "vmtest/scenarios/$s.sh")
+		why=$(sed -n 's/^QUARANTINE="\(.*\)"$/\1/p' "tests/nested/scenarios/$s.sh")
 		if [ -n "$why" ]; then
 			echo "SKIP: vmtest-$s: $why" | tee -a "$SUMMARY"
 			continue
 		fi
-		stage "vmtest-$s" vmtest/run.sh "$s"
+		stage "vmtest-$s" tests/nested/run.sh "$s"
 	done
 	# the overcommit benchmark's smoke run: structure and counters, not numbers
-	stage bench-quick tests/bench-quick.sh
+	stage bench-quick tests/bench/overcommit-quick.sh
 	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel (KVM modular) as L1,
 	# for what only it can find: a VMM killed with faults in flight, a memslot deleted and
 	# KVM unloaded under a pending fault. The plain flow under KASAN is in the full tier.
 	if stage kernel-debug scripts/build-kernel.sh debug &&
-		stage vmtest-images-debug vmtest/mkinitramfs.sh l1 "$BUILD/vmtest/initrd-l1-debug.cpio" debug; then
-		VMTEST_TIMEOUT=1200 stage vmtest-host-slowdisk-debug-l1 vmtest/run.sh host-slowdisk --l1 debug \
+		stage vmtest-images-debug tests/nested/mkinitramfs.sh l1 "$BUILD/vmtest/initrd-l1-debug.cpio" debug; then
+		VMTEST_TIMEOUT=1200 stage vmtest-host-slowdisk-debug-l1 tests/nested/run.sh host-slowdisk --l1 debug \
 			--out results/vmtest/host-slowdisk-l1debug
-		stage vmtest-host-pending-debug-l1 vmtest/run.sh host-pending --l1 debug \
+		stage vmtest-host-pending-debug-l1 tests/nested/run.sh host-pending --l1 debug \
 			--out results/vmtest/host-pending-l1debug
 		if [ "$TIER" = full ]; then
-			VMTEST_TIMEOUT=2400 stage vmtest-host-flow-debug-l1 vmtest/run.sh host-flow --l1 debug \
+			VMTEST_TIMEOUT=2400 stage vmtest-host-flow-debug-l1 tests/nested/run.sh host-flow --l1 debug \
 				--out results/vmtest/host-flow-l1debug
 		fi
 	fi
 	if [ "$TIER" = full ]; then
 		# Debian's guest on Debian's host: the reference the demo compares against
-		stage vmtest-baseline-stock-l1 vmtest/run.sh baseline-stock-apf --l1 stock \
+		stage vmtest-baseline-stock-l1 tests/nested/run.sh baseline-stock-apf --l1 stock \
 			--out results/vmtest/baseline-stock-apf-l1stock
 	fi
 fi

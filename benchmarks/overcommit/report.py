@@ -29,10 +29,10 @@ TRACE_KEYS = {"apf_injected": "apf_injected", "not_present": "kvm_async_pf_not_p
               "ready": "kvm_async_pf_ready", "completed": "kvm_async_pf_completed",
               "repeated_fault": "kvm_async_pf_repeated_fault",
               "try_async": "kvm_try_async_get_page", "trace_overrun": "overrun",
-              # the pvapf host's own events, once vmtest/lib/l1.sh traces them
+              # the pvapf host's own events, once tests/nested/lib/l1.sh traces them
               "host_not_present": "host_not_present", "host_ready": "host_ready",
               "host_sync": "pvapf_host_sync",
-              # CPU time in the phase, in ticks (vmtest/hooks/bench-phase): L1's over all its
+              # CPU time in the phase, in ticks (benchmarks/overcommit/bench-phase): L1's over all its
               # CPUs, idle, the VMM's and its part in guest mode
               "l1_cpus": "l1_cpus", "l1_cpu_ticks": "l1_cpu_ticks",
               "l1_cpu_idle_ticks": "l1_cpu_idle_ticks", "vmm_cpu_ticks": "vmm_cpu_ticks",

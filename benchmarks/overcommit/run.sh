@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The overcommit benchmark suite: boots L1 (vmtest/run.sh, scenario bench-overcommit) once
+# The overcommit benchmark suite: boots L1 (tests/nested/run.sh, scenario bench-overcommit) once
 # per swap type and per L1 kernel the chosen configurations need, then turns everything
 # into results.json, summary.md and plots/*.png (report.py) in one results directory.
 #   benchmarks/overcommit/run.sh [--quick] [--out DIR | --resume DIR]
@@ -16,7 +16,7 @@ set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
 SCEN=bench-overcommit
-SCEN_FILE=$PVAPF_ROOT/benchmarks/overcommit/scenarios/$SCEN.sh
+SCEN_FILE=$PVAPF_ROOT/benchmarks/overcommit/scenario.sh
 MODE=full OUT='' RESUME=''
 USAGE="usage: benchmarks/overcommit/run.sh [--quick] [--out DIR | --resume DIR]"
 while [ $# -gt 0 ]; do
@@ -110,7 +110,7 @@ for swap in ${BENCH_SWAPS//,/ }; do
 		args="$args pvapf.swap_read_delay_ms=$BENCH_SWAP_READ_DELAY_MS"
 		t0=$SECONDS l1rc=0
 		VMTEST_APPEND=$args VMTEST_TIMEOUT=$TMO nice -n 5 \
-			"$PVAPF_ROOT/vmtest/run.sh" "$SCEN" --l1 "$l1" --swap "$swap" --out "$OUT/raw/$l1-$swap" || l1rc=$?
+			"$PVAPF_ROOT/tests/nested/run.sh" "$SCEN" --l1 "$l1" --swap "$swap" --out "$OUT/raw/$l1-$swap" || l1rc=$?
 		echo "$l1-$swap $l1rc $((SECONDS - t0))" >>"$OUT/l1-runs.txt"
 		[ $l1rc = 0 ] || rc=1
 	done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shellcheck on every shell script of the tree (files named *.sh and files whose first line
+# Runs shellcheck on every shell script of the tree (files named *.sh and files whose first line
 # runs a shell), with the settings of the nearest .shellcheckrc. One PASS/FAIL line per file.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -14,6 +14,6 @@ git ls-files -z | while IFS= read -r -d '' f; do
 		echo "PASS: shellcheck: $f"
 	else
 		echo "FAIL: shellcheck: $f"
-		echo "$out" | sed 's/^/    /'
+		while IFS= read -r l; do echo "    $l"; done <<<"$out"
 	fi
 done

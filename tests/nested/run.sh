@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
 # Run one nested scenario: boot L1 under QEMU TCG with emulated AMD SVM + nested paging,
 # let the scenario start its L2 guests under L1's KVM, and bring every result back.
-#   vmtest/run.sh SCENARIO [--l1 pvapf|debug|distro|stock] [--swap disk|zram|slowdisk] [--out DIR]
+#   tests/nested/run.sh SCENARIO [--l1 pvapf|debug|distro|stock] [--swap disk|zram|slowdisk] [--out DIR]
 # A scenario may set L1_KERNEL=stock|pvapf and SWAP= as defaults for the options.
 # The scenario's L0_TIMEOUT bounds the whole run (VMTEST_TIMEOUT overrides it); its
 # L1_SMP sets L1's vCPU count (default 2).
 # VMTEST_APPEND adds L1 kernel arguments (pvapf.NAME=value, read in L1 with pvapf_arg).
 # Prints the scenario's PASS/FAIL lines; exit 0 only if there is a PASS and no FAIL.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/lib.sh"
 
-SCEN=${1:?usage: vmtest/run.sh SCENARIO [--l1 pvapf|debug|distro|stock] [--swap disk|zram|slowdisk] [--out DIR]}
+SCEN=${1:?usage: tests/nested/run.sh SCENARIO [--l1 pvapf|debug|distro|stock] [--swap disk|zram|slowdisk] [--out DIR]}
 shift
-FILE=$PVAPF_ROOT/vmtest/scenarios/$SCEN.sh
-# Benchmarks keep their scenarios next to them (benchmarks/*/scenarios/), out of the test suite.
-for f in "$PVAPF_ROOT"/benchmarks/*/scenarios/"$SCEN".sh; do
-	[ -f "$FILE" ] || FILE=$f
-done
-[ -f "$FILE" ] || die vmtest "" "no scenario '$SCEN' (vmtest/scenarios/$SCEN.sh)"
+FILE=$PVAPF_ROOT/tests/nested/scenarios/$SCEN.sh
+# A benchmark's scenario, bench-NAME, is where tests/nested/benchmarks registers it.
+case "$SCEN" in
+bench-*) FILE=$PVAPF_ROOT/$(awk -v n="${SCEN#bench-}" '$1 == n { print $2 }' "$PVAPF_ROOT/tests/nested/benchmarks") ;;
+esac
+[ -f "$FILE" ] || die vmtest "" "no scenario '$SCEN' (tests/nested/scenarios/$SCEN.sh or tests/nested/benchmarks)"
 L1=$(sed -n 's/^L1_KERNEL=//p' "$FILE")
 L1=${L1:-pvapf}
 SWAP=$(sed -n 's/^SWAP=//p' "$FILE")
@@ -35,7 +35,7 @@ done
 SWAP=${SWAP:-disk}
 TMO=${VMTEST_TIMEOUT:-${TMO:-1200}}
 BOOT_TMO=${VMTEST_BOOT_TIMEOUT:-180}
-# L1's watchdog (vmtest/lib/l1-watchdog.sh) stops a stuck scenario this long before L0's
+# L1's watchdog (tests/nested/lib/l1-watchdog.sh) stops a stuck scenario this long before L0's
 # timeout, so its results and where it was stuck still come back (VMTEST_WATCHDOG sets
 # its deadline, in seconds of L1 uptime). Too short a timeout leaves it unarmed.
 DEADLINE=${VMTEST_WATCHDOG:-$((TMO - 90))}

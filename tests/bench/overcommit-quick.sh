@@ -9,7 +9,7 @@
 # refused, naming them, and an L1 run marked failed is run again, its old logs kept.
 # One PASS/FAIL line per check.
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
 OUT=$PVAPF_ROOT/results/bench/test-quick
 

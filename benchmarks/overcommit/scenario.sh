@@ -1,10 +1,11 @@
 # shellcheck shell=sh
+# shellcheck disable=SC2034 # its settings are read by the harness (tests/nested/scenarios/.shellcheckrc)
 # Overcommit benchmark (benchmarks/overcommit/run.sh boots L1 once per L1 kernel and swap
 # type with this scenario; `make bench`, `make bench-quick`). Not a test: it reports numbers.
 #
 # Each L2 run (one configuration, one repetition) goes through phases: for every overcommit
 # ratio, for every workload, the L2 fills its MIB of data and L1 caps the VMM's memory cgroup
-# so that data gets MIB/ratio of host memory (ratio 1: no cap; see vmtest/hooks/bench-phase),
+# so that data gets MIB/ratio of host memory (ratio 1: no cap; see bench-phase),
 # then the L2 runs the workload for SECS seconds:
 #   bm   apfbm: THREADS threads read random pages of a MIB array, THREADS counters count
 #        (the 2010 async-PF series' bm); work = the counters' blocks

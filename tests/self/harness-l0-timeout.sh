@@ -4,8 +4,8 @@
 # short for it and check the verdict; then the same for a boot that stalls, a silent reset,
 # and a scenario stuck inside L1 (L1's own watchdog).
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 1
-out=$(VMTEST_TIMEOUT=4 vmtest/run.sh harness-selftest --out results/vmtest/l0-timeout 2>&1)
+cd "$(dirname "$0")/../.." || exit 1
+out=$(VMTEST_TIMEOUT=4 tests/nested/run.sh harness-selftest --out results/vmtest/l0-timeout 2>&1)
 rc=$?
 if [ $rc != 0 ] && grep -q 'FAIL: harness-selftest: L1 did not finish within 4s (console: ' <<<"$out"; then
 	echo "PASS: harness: an L1 that overruns its timeout is killed and reported"
@@ -15,7 +15,7 @@ fi
 
 # An L1 that does not reach init in time (0 s: deterministically too short) is stopped by the
 # boot watchdog, booted once more, and reported as a FAIL when the second boot is no better.
-out=$(VMTEST_BOOT_TIMEOUT=0 vmtest/run.sh harness-selftest --out results/vmtest/l0-boot-timeout 2>&1)
+out=$(VMTEST_BOOT_TIMEOUT=0 tests/nested/run.sh harness-selftest --out results/vmtest/l0-boot-timeout 2>&1)
 rc=$?
 if [ $rc != 0 ] && grep -q 'booting once more' <<<"$out" &&
 	grep -q 'FAIL: harness-selftest: L1 did not reach init within 0s, twice' <<<"$out"; then
@@ -26,7 +26,7 @@ fi
 
 # An L1 that resets without a word mid-scenario is booted once more with the first console
 # kept, and reported as a FAIL when it happens again (here it always does).
-out=$(VMTEST_APPEND=pvapf.selftest_reset=1 vmtest/run.sh harness-selftest --out results/vmtest/l0-silent-reset 2>&1)
+out=$(VMTEST_APPEND=pvapf.selftest_reset=1 tests/nested/run.sh harness-selftest --out results/vmtest/l0-silent-reset 2>&1)
 rc=$?
 if [ $rc != 0 ] && grep -q 'first L1 boot reset silently mid-scenario' <<<"$out" &&
 	[ -f results/vmtest/l0-silent-reset/l1-console.first-boot.log ] &&
@@ -42,7 +42,7 @@ fi
 # stack, and the results still come back (here by the watchdog itself, init being stuck
 # waiting for that task).
 out=$(VMTEST_TIMEOUT=600 VMTEST_WATCHDOG=40 VMTEST_APPEND=pvapf.selftest_stuck=1 \
-	vmtest/run.sh harness-selftest --out results/vmtest/l1-watchdog 2>&1)
+	tests/nested/run.sh harness-selftest --out results/vmtest/l1-watchdog 2>&1)
 rc=$?
 wd=results/vmtest/l1-watchdog/results/l1-watchdog.txt
 if [ $rc != 0 ] && grep -q 'FAIL: harness-selftest: L1 watchdog stopped the scenario, still running after 40s' <<<"$out" &&

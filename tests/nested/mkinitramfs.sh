@@ -7,18 +7,21 @@
 #                                    the KVM modules of our debug kernel, L1KERNEL=distro
 #                                    those of our distro build.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/lib.sh"
 load_version
 
 LEVEL=$1 OUT=$2 L1KERNEL=${3:-pvapf}
-VM=$PVAPF_ROOT/vmtest
+VM=$PVAPF_ROOT/tests/nested
 BIN=$BUILD/vmtest/bin
 STAGE=$BUILD/vmtest/stage-$LEVEL
 LOG=$BUILD/logs/initramfs-$LEVEL.log
 
 need_file initramfs /bin/busybox busybox-static
 need_cmd initramfs cpio cpio
-run_logged initramfs "$LOG" make -C "$VM/tools" OUT="$BIN"
+# registered benchmarks (tests/nested/benchmarks): NAME SCENARIO L2-PROGRAMS L1-HOOKS
+bench_col() { awk -v c="$1" '!/^#/ && NF { print $c }' "$VM/benchmarks" | tr ',' ' '; }
+run_logged initramfs "$LOG" make -C "$VM/tools" OUT="$BIN" \
+	EXTRA="$(for c in $(bench_col 3); do echo "$PVAPF_ROOT/$c"; done)"
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,pvapf/lib,pvapf/scenarios,pvapf/hooks}
@@ -26,7 +29,10 @@ cp /bin/busybox "$STAGE/bin/busybox"
 cp "$VM/lib/$LEVEL-init.sh" "$STAGE/init"
 cp "$VM/lib/$LEVEL.sh" "$VM/lib/init-common.sh" "$STAGE/pvapf/lib/"
 if [ "$LEVEL" = l1 ]; then cp "$VM/lib/l1-watchdog.sh" "$STAGE/pvapf/lib/"; fi
-cp "$VM"/scenarios/*.sh "$PVAPF_ROOT"/benchmarks/*/scenarios/*.sh "$STAGE/pvapf/scenarios/"
+cp "$VM"/scenarios/*.sh "$STAGE/pvapf/scenarios/"
+paste <(bench_col 1) <(bench_col 2) | while read -r name scen; do
+	cp "$PVAPF_ROOT/$scen" "$STAGE/pvapf/scenarios/bench-$name.sh"
+done
 chmod +x "$STAGE/init"
 
 # copy_elf FILE: a binary and every shared library it loads, at the same paths.
@@ -104,13 +110,14 @@ l1)
 		cp -L "/usr/share/qemu/$fw" "$STAGE/usr/share/qemu/"
 	done
 	cp "$BIN/l2ctl" "$STAGE/bin/"
-	# L1 test programs on KVM's selftest library (vmtest/kvm-tests)
-	run_logged initramfs "$BUILD/logs/kvm-tests.log" make -C "$VM/kvm-tests" OUT="$BUILD/vmtest/l1bin" \
+	# L1 test programs on KVM's selftest library (tests/kvm)
+	run_logged initramfs "$BUILD/logs/kvm-tests.log" make -C "$PVAPF_ROOT/tests/kvm" OUT="$BUILD/vmtest/l1bin" \
 		TREE="$BUILD/src/linux-$UPSTREAM_VERSION" UAPI="$BUILD/uapi/include" ABI="$PVAPF_ROOT/abi"
 	for t in "$BUILD"/vmtest/l1bin/*; do
 		[ -f "$t" ] && cp "$t" "$STAGE/bin/"
 	done
-	cp "$VM"/hooks/* "$STAGE/pvapf/hooks/" 2>/dev/null || true
+	cp "$VM"/hooks/* "$STAGE/pvapf/hooks/"
+	for h in $(bench_col 4); do cp "$PVAPF_ROOT/$h" "$STAGE/pvapf/hooks/"; done
 	mkdir -p "$STAGE/pvapf/l2"
 	# The pvapf L2 is the test kernel, or with the distro L1 the same distro build: the
 	# packaged flavour at both levels. Debian's config has no MPPARSE, so its kernels need

@@ -32,7 +32,7 @@ expect() {
 }
 
 l1_main() {
-	# tests/harness-l0-timeout.sh: an L1 that resets mid-scenario (reboot=t: a triple fault)
+	# tests/self/harness-l0-timeout.sh: an L1 that resets mid-scenario (reboot=t: a triple fault)
 	[ "$(pvapf_arg selftest_reset)" = 1 ] && reboot -f
 	# ...and one whose scenario is stuck where no signal reaches it: direct I/O on a
 	# suspended dm device, in the scenario's own process; the L1 watchdog must report it

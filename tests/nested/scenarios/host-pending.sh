@@ -2,7 +2,7 @@
 # An async fault held pending on the pvapf host (its page-in waits on userfaultfd) while
 # the VMM deletes the memslot under it, and while the VMM is killed; and tokens of a vCPU
 # whose id does not fit in 12 bits. A program on KVM's selftest library runs in L1
-# (vmtest/kvm-tests/pending_fault_test.c), no L2 kernel. Also run with the debug kernel as
+# (tests/kvm/pending_fault_test.c), no L2 kernel. Also run with the debug kernel as
 # L1 (KASAN, lockdep, kmemleak), whose KVM is modular: there kvm_amd and kvm are unloaded
 # as soon as the killed VMM's VM lets go of them, and reloaded.
 SWAP=none

@@ -2,7 +2,7 @@
 # Re-running the tree preparation and the kernel build with nothing changed must rebuild
 # nothing: same tree stamp, same .config, same bzImage (checked by mtime, not by time taken).
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
 img=$BUILD/obj-test/arch/x86/boot/bzImage
 [ -f "$img" ] || { echo "FAIL: noop-rebuild: no $img (kernel stage failed?)"; exit 0; }

@@ -8,7 +8,7 @@
 # linked with BIND_NOW, so each stub defines every symbol (and symbol version) the binary
 # imports from the library it replaces; the real libraries it keeps are copied with theirs.
 set -euo pipefail
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/lib.sh"
 
 STAGE=$1 BIN=$2
 shift 2

@@ -104,7 +104,7 @@ static void fill(void)
 	}
 }
 
-/* Run an L1 hook through l2ctl and wait for its status (see vmtest/lib/l2.sh l1_call). */
+/* Run an L1 hook through l2ctl and wait for its status (see tests/nested/lib/l2.sh l1_call). */
 static int call_l1(const char *hook)
 {
 	char line[256];

@@ -7,7 +7,7 @@ hyp_count() {
 		/proc/interrupts
 }
 
-# Ask L1 to run one of its hooks (vmtest/hooks/NAME) for us; returns its exit status.
+# Ask L1 to run one of its hooks (tests/nested/hooks/NAME) for us; returns its exit status.
 l1_call() {
 	echo "@@PVAPF CALL $*"
 	while read -r line; do

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvapf_host_deliver.c - putting NOT_PRESENT and READY into the guest.
+ * pvapf_host_inject.c - putting NOT_PRESENT and READY into the guest.
  *
  * NOT_PRESENT is a #PF whose CR2 is the token, flagged by 'flags' in the
  * shared area; READY writes the token into 'token' and raises the vector
