@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../abi/pvapf_abi.h"
+#include "pvapf_abi.h"
 
 struct msr_case {
 	const char *name;
