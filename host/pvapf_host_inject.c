@@ -19,13 +19,15 @@
  * (READY must be deliverable later), interrupts on (the guest schedules away
  * with them), CPL 3 unless it asked for kernel-mode faults too, no event
  * pending, paging on (the real-mode IDT has no #PF handler), and for a
- * nested guest only as a #PF vmexit that L1 opted into.
+ * nested guest only as a #PF vmexit that L1 opted into.  A restored INT
+ * vector below 32 (msr.rst allows it) can carry no READY: nothing goes async.
  */
 bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
-	if (!pv->enabled || !lapic_in_kernel(vcpu) || !kvm_lapic_enabled(vcpu))
+	if (!pv->enabled || pv->vector < PVAPF_INT_VECTOR_MIN ||
+	    !lapic_in_kernel(vcpu) || !kvm_lapic_enabled(vcpu))
 		return false;
 	if (kvm_event_needs_reinjection(vcpu) || kvm_is_exception_pending(vcpu))
 		return false;

@@ -3,9 +3,11 @@
  * pvapf_host_msr.c - MSR_KVM_ASYNC_PF_EN, _INT and _ACK.
  *
  * Guest writes are checked against the ABI and a bad value is a #GP (and
- * counted), never a host warning.  Host-initiated writes (VMM reset and
- * state restore) may set the registers in any order and with the values a
- * guest left behind, so only the layout is checked for them.
+ * counted), never a host warning; pvapf also refuses a guest an INT vector
+ * below 32, reserved ACK bits and EN before INT.  Host-initiated writes (VMM
+ * reset, state restore, incoming migration) may set the registers in any
+ * order and with any value msr.rst allows, as a stock source accepted them:
+ * only the bits msr.rst reserves are refused there.
  */
 #include <linux/kvm_host.h>
 
@@ -78,19 +80,22 @@ static int pvapf_write_int(struct kvm_vcpu *vcpu, u64 data, bool host)
 		return pvapf_bad_write(vcpu, PVAPF_MSR_INT, data, "reserved bits");
 	if (!lapic_in_kernel(vcpu))
 		return pvapf_bad_write(vcpu, PVAPF_MSR_INT, data, "no in-kernel lapic");
-	/* Vectors 0-31 are exceptions; a host restore of 0 means "never set". */
-	if (data < PVAPF_INT_VECTOR_MIN && !(host && data == 0))
+	/* Vectors 0-31 are exceptions: nothing is delivered by one (inject.c). */
+	if (data < PVAPF_INT_VECTOR_MIN && !host)
 		return pvapf_bad_write(vcpu, PVAPF_MSR_INT, data, "vector below 32");
 	pv->msr_int = data;
 	pv->vector = data & PVAPF_INT_VECTOR_MASK;
+	/* READYs held while a restored vector was below 32 can go now. */
+	if (pv->enabled && pv->vector >= PVAPF_INT_VECTOR_MIN)
+		pvapf_ready_kick(vcpu);
 	return 0;
 }
 
-static int pvapf_write_ack(struct kvm_vcpu *vcpu, u64 data)
+static int pvapf_write_ack(struct kvm_vcpu *vcpu, u64 data, bool host)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
-	if (data & ~PVAPF_ACK_VALUE)
+	if ((data & ~PVAPF_ACK_VALUE) && !host)
 		return pvapf_bad_write(vcpu, PVAPF_MSR_ACK, data, "reserved bits");
 	if (!(data & PVAPF_ACK_VALUE))
 		return 0;
@@ -121,7 +126,7 @@ int pvapf_host_set_msr(struct kvm_vcpu *vcpu, u32 msr, u64 data, bool host_initi
 	case PVAPF_MSR_ACK:
 		if (!guest_pv_has(vcpu, KVM_FEATURE_ASYNC_PF_INT))
 			return KVM_MSR_RET_UNSUPPORTED;
-		return pvapf_write_ack(vcpu, data);
+		return pvapf_write_ack(vcpu, data, host_initiated);
 	}
 	return KVM_MSR_RET_UNSUPPORTED;
 }

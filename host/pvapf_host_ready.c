@@ -68,13 +68,16 @@ static struct pvapf_host_work *pvapf_pop_done(struct pvapf_host_vcpu *pv)
 	return w;
 }
 
-/* The guest can take a READY now (only one is in flight at a time). */
+/*
+ * The guest can take a READY now (only one is in flight at a time, and a
+ * restored vector below 32 is no interrupt: it waits for the guest's INT).
+ */
 static bool pvapf_ready_deliverable(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
-	return !pv->ready_pending && kvm_lapic_enabled(vcpu) &&
-	       pvapf_ready_slot_free(vcpu);
+	return !pv->ready_pending && pv->vector >= PVAPF_INT_VECTOR_MIN &&
+	       kvm_lapic_enabled(vcpu) && pvapf_ready_slot_free(vcpu);
 }
 
 /*

@@ -4,7 +4,8 @@
 # whose id does not fit in 12 bits. A program on KVM's selftest library runs in L1
 # (tests/kvm/pending_fault_test.c), no L2 kernel. Also run with the debug kernel as
 # L1 (KASAN, lockdep, kmemleak), whose KVM is modular: there kvm_amd and kvm are unloaded
-# as soon as the killed VMM's VM lets go of them, and reloaded.
+# as soon as the killed VMM's VM lets go of them, and reloaded. Also the APF MSRs written
+# host-initiated, as a restore or an incoming migration does (tests/kvm/msr_restore_test.c).
 SWAP=none
 L0_TIMEOUT=900
 
@@ -71,5 +72,19 @@ l1_main() {
 	check_cmp "tokens: test program ran to its end (log: tokens.log)" "$?" -eq 0
 	check_cmp "tokens: vCPU 1 (two faults) and vCPU 4097 (one) got three distinct tokens" \
 		"$(pending tokens distinct)" -eq 1
+	# A restore or incoming migration writes the APF MSRs host-initiated: accepted wherever
+	# msr.rst allows the value (a stock source accepted it from its guest), else refused.
+	/bin/msr_restore_test >/results/msrrestore.log 2>&1
+	check_cmp "msrrestore: test program ran to its end (log: msrrestore.log)" "$?" -eq 0
+	for c in int_vector_below_32:ok:0x5 ack_reserved_bits:ok:0 en_before_int:ok en_after_int:ok \
+		int_reserved_bits:refused:0 en_reserved_bit4:refused:0; do
+		name=${c%%:*} want=${c#*:}
+		rb=${want#*:}
+		want=${want%%:*}
+		check_cmp "msrrestore: host-initiated $name $want" \
+			"$(grep -c "^RESULT msrrestore case=$name rc=$want " /results/msrrestore.log)" -eq 1
+		[ "$rb" = "$want" ] || check_cmp "msrrestore: $name reads back $rb" \
+			"$(grep -c "^RESULT msrrestore case=$name .* readback=$rb\$" /results/msrrestore.log)" -eq 1
+	done
 	l1_debug && check_debug_kernel
 }
