@@ -248,6 +248,12 @@ int pvapf_sysfs_init(void)
 		r = -ENOMEM;
 		goto err;
 	}
+	/*
+	 * Root only: the names are VMM pids (hidepid=2) and count the VMs made.
+	 * sysfs makes every directory 0755 and kernfs_setattr() is not exported
+	 * to modules; the node's mode is what each permission check reads.
+	 */
+	pvapf_vms->kobj.sd->mode = S_IFDIR | 0700;
 	return 0;
 err:
 	kobject_put(pvapf_root);
