@@ -154,7 +154,7 @@ bad=$(grep -hE "^\[ *[0-9]+\.[0-9]+\] .*($L1_BAD)" "$CONSOLE" "$OUT/results/l1-d
 [ -z "$bad" ] || fails+=("L1 kernel reported: $bad")
 
 LOGF=$OUT/results/l1-scenario.log
-# an L2 booted twice (run_l2: it reset before its scenario started) is said, not hidden
+# an L2 booted twice (run_l2: it reset with no async fault injected) is said, not hidden
 [ -f "$LOGF" ] && grep -E '^(PASS|FAIL): |^run_l2 .*booting it once more' "$LOGF"
 for f in "${fails[@]}"; do echo "FAIL: $SCEN: $f"; done
 # Evidence in the log itself (CI keeps only the output): where a stuck scenario was, or
