@@ -219,6 +219,13 @@ count_paths() {
 	echo $n
 }
 
+# vm_outstanding [PID]: async faults in flight in the VMs process PID made (default: all VMs),
+# from the pvapf host's debugfs counters; 0 where there are none.
+vm_outstanding() {
+	awk '$1 == "outstanding" { s += $2 } END { print s + 0 }' \
+		/sys/kernel/debug/kvm/"${1:+$1-}"*/pvapf_counters 2>/dev/null
+}
+
 # global_outstanding: async faults in flight on the pvapf host, all VMs.
 global_outstanding() { cat /sys/kernel/pvapf/outstanding; }
 

@@ -23,13 +23,6 @@ l2_main() {
 	esac
 }
 
-# vm_outstanding: async faults in flight in the running VM(s).
-vm_outstanding() {
-	# one process per poll (under the debug L1 a poll takes about 0.1 s all the same)
-	awk '$1 == "outstanding" { s += $2 } END { print s + 0 }' \
-		/sys/kernel/debug/kvm/*/pvapf_counters 2>/dev/null
-}
-
 l1_main() {
 	run_l2 slow pvapf
 	check_pvapf_guest slow 1
