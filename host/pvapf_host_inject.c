@@ -26,7 +26,7 @@ bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
-	if (!pv->enabled || pv->vector < PVAPF_INT_VECTOR_MIN ||
+	if (!pv->enabled || !pvapf_vector_usable(pv) ||
 	    !lapic_in_kernel(vcpu) || !kvm_lapic_enabled(vcpu))
 		return false;
 	if (kvm_event_needs_reinjection(vcpu) || kvm_is_exception_pending(vcpu))

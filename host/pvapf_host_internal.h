@@ -82,6 +82,15 @@ static inline void pvapf_count(struct kvm_vcpu *vcpu, enum pvapf_host_counter c)
 	vcpu->arch.pvapf.counters[c]++;
 }
 
+/*
+ * READY has an interrupt vector to go by: vectors 0-31 are exceptions (a
+ * host-restored INT may hold one, msr.rst allows it; guests get #GP).
+ */
+static inline bool pvapf_vector_usable(const struct pvapf_host_vcpu *pv)
+{
+	return pv->vector >= PVAPF_INT_VECTOR_MIN;
+}
+
 /* A work item completed (or a wake-all is due): get the vCPU to look. */
 static inline void pvapf_ready_kick(struct kvm_vcpu *vcpu)
 {

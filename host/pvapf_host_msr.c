@@ -43,7 +43,7 @@ static int pvapf_write_en(struct kvm_vcpu *vcpu, u64 data, bool host)
 
 	/* Page-ready events go only by interrupt; #PF-delivered READY is gone. */
 	enable = (data & PVAPF_EN_ENABLED) && (data & PVAPF_EN_DELIVERY_AS_INT);
-	if (enable && !host && pv->vector < PVAPF_INT_VECTOR_MIN)
+	if (enable && !host && !pvapf_vector_usable(pv))
 		return pvapf_bad_write(vcpu, PVAPF_MSR_EN, data, "vector not set");
 	if (enable && kvm_gfn_to_hva_cache_init(vcpu->kvm, &pv->area,
 						data & PVAPF_EN_GPA_MASK,
@@ -86,7 +86,7 @@ static int pvapf_write_int(struct kvm_vcpu *vcpu, u64 data, bool host)
 	pv->msr_int = data;
 	pv->vector = data & PVAPF_INT_VECTOR_MASK;
 	/* READYs held while a restored vector was below 32 can go now. */
-	if (pv->enabled && pv->vector >= PVAPF_INT_VECTOR_MIN)
+	if (pv->enabled && pvapf_vector_usable(pv))
 		pvapf_ready_kick(vcpu);
 	return 0;
 }

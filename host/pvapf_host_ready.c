@@ -76,7 +76,7 @@ static bool pvapf_ready_deliverable(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
-	return !pv->ready_pending && pv->vector >= PVAPF_INT_VECTOR_MIN &&
+	return !pv->ready_pending && pvapf_vector_usable(pv) &&
 	       kvm_lapic_enabled(vcpu) && pvapf_ready_slot_free(vcpu);
 }
 
