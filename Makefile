@@ -7,8 +7,8 @@ SCENARIOS ?= $(basename $(notdir $(wildcard tests/nested/scenarios/*.sh)))
 BUILD := $(CURDIR)/build
 L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
 
-.PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest-images-distro vmtest unit checkpatch check test test-full repin demo clean distclean
-.PHONY: bench bench-quick
+.PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest-images-guest vmtest unit checkpatch check test test-full repin demo clean distclean
+.PHONY: bench bench-quick packages
 
 help:
 	@echo "make deps           install the Debian packages everything needs (root)"
@@ -16,14 +16,15 @@ help:
 	@echo "make check          what needs no kernel build and no VM (unit, checkpatch, shellcheck)"
 	@echo "make test           the test suite CI runs; ends with 'N passed, N failed, N skipped'"
 	@echo "make test-full      make test + what CI's budget leaves out (debug-L1 host-flow, stock L1)"
+	@echo "make packages       host and guest kernel .deb + .rpm into dist/ (CONFIG=test: the test kernel's)"
 	@echo "make repin VERSION=v  move the pinned linux-source-6.12 to another archive version"
 	@echo "make tree           unpack the pinned linux-source-6.12, apply kernel/patches"
-	@echo "make kernel         build the kernel (CONFIG=test|debug|distro, default test)"
-	@echo "make configs        generate every config and check no fragment line was dropped"
+	@echo "make kernel         build the kernel (CONFIG=test|debug|guest|host, default test)"
+	@echo "make configs        generate every config; a dropped fragment line or a host-required symbol missing fails"
 	@echo "make stock          fetch Debian's unmodified 6.12 kernel for side-by-side runs"
 	@echo "make vmtest-images  L1 and L2 initramfs images for the nested harness"
 	@echo "make vmtest-images-debug  ...and the debug kernel with its L1 initramfs (--l1 debug)"
-	@echo "make vmtest-images-distro  ...and the distro-config kernel with its L1 initramfs (--l1 distro, ~50 min)"
+	@echo "make vmtest-images-guest  ...and the guest-flavour kernel with its L1 initramfs (--l1 guest, ~50 min)"
 	@echo "make vmtest         run nested scenarios (SCENARIOS=..., default all)"
 	@echo "make unit           userspace unit tests (plain, TSan, ASan+UBSan)"
 	@echo "make checkpatch     scripts/checkpatch.pl --strict on our kernel C files"
@@ -40,7 +41,7 @@ kernel: tree
 	@scripts/build-kernel.sh $(CONFIG)
 
 configs: tree
-	@for c in test debug distro; do scripts/build-kernel.sh $$c config-only || exit 1; done
+	@for c in test debug guest host; do scripts/build-kernel.sh $$c config-only || exit 1; done
 
 stock:
 	@scripts/stock-kernel.sh
@@ -56,9 +57,9 @@ vmtest-images-debug: vmtest-images
 	@scripts/build-kernel.sh debug
 	@tests/nested/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-debug.cpio debug
 
-vmtest-images-distro: vmtest-images
-	@scripts/build-kernel.sh distro
-	@tests/nested/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-distro.cpio distro
+vmtest-images-guest: vmtest-images
+	@scripts/build-kernel.sh guest
+	@tests/nested/mkinitramfs.sh l1 $(BUILD)/vmtest/initrd-l1-guest.cpio guest
 
 vmtest: vmtest-images
 	@rc=0; for s in $(SCENARIOS); do tests/nested/run.sh $$s || rc=1; done; exit $$rc
@@ -79,6 +80,10 @@ test:
 test-full:
 	@tests/run-all.sh full
 
+# Both flavours unless CONFIG is given (CONFIG=test: the suite's quick kernel, same packaging).
+packages: tree
+	@packaging/build.sh $(if $(filter-out file,$(origin CONFIG)),$(CONFIG),host guest)
+
 repin:
 	@scripts/repin.sh $(VERSION)
 
@@ -92,8 +97,8 @@ demo: deps
 	@$(MAKE) -s vmtest SCENARIOS=baseline-stock-apf
 
 clean:
-	rm -rf $(BUILD)/obj-* $(BUILD)/vmtest results
+	rm -rf $(BUILD)/obj-* $(BUILD)/vmtest $(BUILD)/pkg $(BUILD)/pkgtest results dist
 	-$(MAKE) -s -C tests/unit clean
 
 distclean:
-	rm -rf $(BUILD) results
+	rm -rf $(BUILD) results dist

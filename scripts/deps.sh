@@ -21,6 +21,9 @@ PKGS=(
 	fio python3-matplotlib
 	# shell scripts are checked by the suite (tests/check/shellcheck.sh)
 	shellcheck
+	# packages (packaging/build.sh) and their install-and-boot tests (tests/packaging): a
+	# Debian root to install into, an ext4 image of it and its report read back (e2fsprogs)
+	debhelper dpkg-dev lintian rpm rpmlint debootstrap e2fsprogs
 )
 
 missing=()

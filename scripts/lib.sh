@@ -53,3 +53,12 @@ load_version() {
 	# shellcheck disable=SC1091
 	. "$PVAPF_ROOT/kernel/VERSION"
 }
+
+# kernel_localversion FLAVOUR: what follows the upstream version in the kernel release, naming
+# the Debian base, pvapf's release and the flavour (6.12.118+deb12-pvapf1-host), so that a
+# re-pinned base or a new pvapf release sorts newer and one release's flavours are a pair.
+# PVAPF_RELEASE from the environment overrides kernel/VERSION's (the upgrade test's N+1).
+kernel_localversion() {
+	local base=${DEB_VERSION##*~}
+	echo "+${base%%u*}-pvapf${PVAPF_RELEASE_OVERRIDE:-$PVAPF_RELEASE}-$1"
+}

@@ -43,11 +43,15 @@ for d in "$WORK"/deb/*.deb; do
 	dpkg-deb -x "$d" "$WORK/root" >>"$LOG" 2>&1 || die repin "$LOG" "cannot unpack $d"
 done
 tarball=$WORK/root/usr/src/linux-source-6.12.tar.xz
-config=$WORK/root/usr/src/linux-config-6.12/config.amd64_none_cloud-amd64.xz
+# the bases of the guest (cloud-amd64) and host (amd64) flavours
+guest_config=$WORK/root/usr/src/linux-config-6.12/config.amd64_none_cloud-amd64.xz
+host_config=$WORK/root/usr/src/linux-config-6.12/config.amd64_none_amd64.xz
 need_file repin "$tarball" "linux-source-6.12=$NEW"
-need_file repin "$config" "linux-config-6.12=$NEW"
+need_file repin "$guest_config" "linux-config-6.12=$NEW"
+need_file repin "$host_config" "linux-config-6.12=$NEW"
 src_sha=$(sha256sum "$tarball" | cut -d' ' -f1)
-cfg_sha=$(sha256sum "$config" | cut -d' ' -f1)
+guest_sha=$(sha256sum "$guest_config" | cut -d' ' -f1)
+host_sha=$(sha256sum "$host_config" | cut -d' ' -f1)
 
 tar -C "$WORK" -xf "$tarball" >>"$LOG" 2>&1 || die repin "$LOG" "cannot unpack $tarball"
 bad=0
@@ -65,7 +69,8 @@ done < <(grep -v -e '^#' -e '^[[:space:]]*$' "$PVAPF_ROOT/kernel/patches/series"
 
 sed -i -e "s/^DEB_VERSION=.*/DEB_VERSION=$NEW/" -e "s/^UPSTREAM_VERSION=.*/UPSTREAM_VERSION=$UP/" \
 	-e "s/^SOURCE_SHA256=.*/SOURCE_SHA256=$src_sha/" -e "s/^STOCK_IMAGE_PKG=.*/STOCK_IMAGE_PKG=$STOCK/" \
-	-e "s/^CONFIG_SHA256=.*/CONFIG_SHA256=$cfg_sha/" "$PVAPF_ROOT/kernel/VERSION"
+	-e "s/^GUEST_CONFIG_SHA256=.*/GUEST_CONFIG_SHA256=$guest_sha/" \
+	-e "s/^HOST_CONFIG_SHA256=.*/HOST_CONFIG_SHA256=$host_sha/" "$PVAPF_ROOT/kernel/VERSION"
 rm -rf "$WORK"
 echo "kernel/VERSION now pins $NEW; next: make deps && make tree, then the suite"
 stage_end

@@ -75,6 +75,7 @@ fi
 # --- test: the kernels and the nested scenarios ---
 stage pin tests/check/pin.sh
 stage configs make -s configs
+stage host-config tests/check/host-config.sh
 if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmtest-images; then
 	stage noop-rebuild tests/self/kernel-noop-rebuild.sh
 	stage harness-l0-timeout tests/self/harness-l0-timeout.sh
@@ -89,6 +90,10 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 	done
 	# the overcommit benchmark's smoke run: structure and counters, not numbers
 	stage bench-quick tests/bench/overcommit-quick.sh
+	# the test kernel's packages, installed into Debian roots and booted (tests/packaging)
+	stage packages-errors tests/packaging/build-errors.sh
+	stage packages-deb tests/packaging/deb.sh
+	stage packages-rpm tests/packaging/rpm.sh
 	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel (KVM modular) as L1,
 	# for what only it can find: a VMM killed with faults in flight, a memslot deleted and
 	# KVM unloaded under a pending fault. The plain flow under KASAN is in the full tier.

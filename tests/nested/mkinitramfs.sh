@@ -4,8 +4,8 @@
 #   mkinitramfs.sh l1 OUT L1KERNEL   busybox + L1 init + QEMU (and its libraries/firmware)
 #                                    + l2ctl + the L2 kernels and initramfs; L1KERNEL=stock
 #                                    adds the Debian modules a stock L1 needs, L1KERNEL=debug
-#                                    the KVM modules of our debug kernel, L1KERNEL=distro
-#                                    those of our distro build.
+#                                    the KVM modules of our debug kernel, L1KERNEL=guest
+#                                    those of our guest flavour.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 load_version
@@ -119,22 +119,22 @@ l1)
 	cp "$VM"/hooks/* "$STAGE/pvapf/hooks/"
 	for h in $(bench_col 4); do cp "$PVAPF_ROOT/$h" "$STAGE/pvapf/hooks/"; done
 	mkdir -p "$STAGE/pvapf/l2"
-	# The pvapf L2 is the test kernel, or with the distro L1 the same distro build: the
+	# The pvapf L2 is the test kernel, or with the guest-flavour L1 that same build: the
 	# packaged flavour at both levels. Debian's config has no MPPARSE, so its kernels need
 	# microvm's ACPI tables (run_l2 reads machine-KERNEL).
-	# The distro L2 gets the msr module (apfmsr's /dev/cpu/0/msr; the test kernel has it
+	# The guest-flavour L2 gets the msr module (apfmsr's /dev/cpu/0/msr; the test kernel has it
 	# built in) from a second archive appended to the L2 initramfs, which the kernel
 	# unpacks after the first.
-	if [ "$L1KERNEL" = distro ]; then
-		cp "$BUILD/obj-distro/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"
+	if [ "$L1KERNEL" = guest ]; then
+		cp "$BUILD/obj-guest/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"
 		echo microvm,acpi=on >"$STAGE/pvapf/l2/machine-pvapf"
-		rel=$(cat "$BUILD/obj-distro/include/config/kernel.release")
-		extra=$BUILD/vmtest/stage-l2-distro
+		rel=$(cat "$BUILD/obj-guest/include/config/kernel.release")
+		extra=$BUILD/vmtest/stage-l2-guest
 		rm -rf "$extra"
-		ship_modules "$extra/pvapf/modules/$rel" "$(installed_modules distro)" msr
+		ship_modules "$extra/pvapf/modules/$rel" "$(installed_modules guest)" msr
 		{ cat "$BUILD/vmtest/initrd-l2.cpio" &&
 			(cd "$extra" && find . | LC_ALL=C sort | cpio -o -H newc --quiet); } \
-			>"$STAGE/pvapf/l2/initrd.cpio" || die initramfs "" "cpio failed for the distro L2"
+			>"$STAGE/pvapf/l2/initrd.cpio" || die initramfs "" "cpio failed for the guest-flavour L2"
 	else
 		cp "$BUILD/obj-test/arch/x86/boot/bzImage" "$STAGE/pvapf/l2/bzImage-pvapf"
 		echo microvm,acpi=off >"$STAGE/pvapf/l2/machine-pvapf"
@@ -143,14 +143,14 @@ l1)
 	cp "$BUILD/stock/vmlinuz" "$STAGE/pvapf/l2/bzImage-stock"
 	echo microvm,acpi=on >"$STAGE/pvapf/l2/machine-stock"
 	# A stock L1 has KVM, virtio-mmio, virtio-blk, zram and dm-delay as modules, and so has
-	# our distro build (Debian's config); our debug kernel has KVM as modules
+	# our guest flavour (Debian's cloud config); our debug kernel has KVM as modules
 	# (kernel/config/debug.config).
 	debian_l1_modules="kvm-amd virtio_mmio virtio_blk zram dm-delay"
 	# shellcheck disable=SC2086 # a list of module names
 	case "$L1KERNEL" in
 	stock) ship_modules "$STAGE/pvapf/modules" "$BUILD/stock/root/lib/modules/$(cat "$BUILD/stock/release")" \
 		$debian_l1_modules ;;
-	distro) ship_modules "$STAGE/pvapf/modules" "$(installed_modules distro)" $debian_l1_modules ;;
+	guest) ship_modules "$STAGE/pvapf/modules" "$(installed_modules guest)" $debian_l1_modules ;;
 	debug) ship_modules "$STAGE/pvapf/modules" "$(installed_modules debug)" kvm-amd ;;
 	esac
 	;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run one nested scenario: boot L1 under QEMU TCG with emulated AMD SVM + nested paging,
 # let the scenario start its L2 guests under L1's KVM, and bring every result back.
-#   tests/nested/run.sh SCENARIO [--l1 pvapf|debug|distro|stock] [--swap disk|zram|slowdisk] [--out DIR]
+#   tests/nested/run.sh SCENARIO [--l1 pvapf|debug|guest|stock] [--swap disk|zram|slowdisk] [--out DIR]
 # A scenario may set L1_KERNEL=stock|pvapf and SWAP= as defaults for the options.
 # The scenario's L0_TIMEOUT bounds the whole run (VMTEST_TIMEOUT overrides it); its
 # L1_SMP sets L1's vCPU count (default 2).
@@ -10,7 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-SCEN=${1:?usage: tests/nested/run.sh SCENARIO [--l1 pvapf|debug|distro|stock] [--swap disk|zram|slowdisk] [--out DIR]}
+SCEN=${1:?usage: tests/nested/run.sh SCENARIO [--l1 pvapf|debug|guest|stock] [--swap disk|zram|slowdisk] [--out DIR]}
 shift
 FILE=$PVAPF_ROOT/tests/nested/scenarios/$SCEN.sh
 # A benchmark's scenario, bench-NAME, is where tests/nested/benchmarks registers it.
@@ -48,15 +48,15 @@ pvapf) KERNEL=$BUILD/obj-test/arch/x86/boot/bzImage MACHINE=microvm,acpi=off IMA
 # the debug build of our kernel (KASAN, lockdep, kmemleak) as L1; its initramfs adds the
 # KVM modules (make vmtest-images-debug)
 debug) KERNEL=$BUILD/obj-debug/arch/x86/boot/bzImage MACHINE=microvm,acpi=off IMAGE=debug ;;
-# our kernel as packaged: Debian's config + kernel/config/pvapf.config, KVM and the disk,
-# zram and dm-delay drivers as modules (make vmtest-images-distro; ~50 min to build here)
-distro) KERNEL=$BUILD/obj-distro/arch/x86/boot/bzImage MACHINE=microvm,acpi=on IMAGE=distro ;;
+# our guest flavour as packaged: Debian's cloud config + kernel/config/pvapf.config, KVM and the
+# disk, zram and dm-delay drivers as modules (make vmtest-images-guest; ~50 min to build here)
+guest) KERNEL=$BUILD/obj-guest/arch/x86/boot/bzImage MACHINE=microvm,acpi=on IMAGE=guest ;;
 stock) KERNEL=$BUILD/stock/vmlinuz MACHINE=microvm,acpi=on IMAGE=stock ;;
-*) die vmtest "" "--l1 must be pvapf, debug, distro or stock" ;;
+*) die vmtest "" "--l1 must be pvapf, debug, guest or stock" ;;
 esac
 INITRD=$BUILD/vmtest/initrd-l1-$IMAGE.cpio
 IMAGES=vmtest-images
-case "$L1" in debug | distro) IMAGES=vmtest-images-$L1 ;; esac
+case "$L1" in debug | guest) IMAGES=vmtest-images-$L1 ;; esac
 for f in "$KERNEL" "$INITRD"; do
 	[ -f "$f" ] || die vmtest "" "$f missing: run 'make $IMAGES' first"
 done

@@ -13,7 +13,7 @@ SWAP=$(pvapf_arg swap)
 echo "@@PVAPF L1 INIT $(uname -r) scenario=$SCENARIO swap=$SWAP"
 
 . /pvapf/lib/l1.sh
-# Debian's kernel and our distro build have KVM and the virtio drivers as modules, our
+# Debian's kernel and our guest flavour have KVM and the virtio drivers as modules, our
 # debug kernel KVM.
 [ -f /pvapf/modules/order ] && load_modules
 . /pvapf/lib/l1-watchdog.sh

@@ -33,7 +33,7 @@ swap_disk() {
 	done
 }
 
-# kvm_modular: this L1 loads KVM as modules (debug and distro L1s) instead of having it
+# kvm_modular: this L1 loads KVM as modules (debug and guest-flavour L1s) instead of having it
 # built in (the test kernel).
 kvm_modular() { grep -qx kvm.ko /pvapf/modules/order 2>/dev/null; }
 

@@ -10,7 +10,7 @@ SCENARIO=$(pvapf_arg scenario)
 # as nested TCG now and then makes one do while it boots
 [ "$(pvapf_arg mode)" = early_reset ] && reboot -f
 echo "@@PVAPF L2 START $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
-# Modules shipped for this kernel (the distro build's msr, see mkinitramfs.sh).
+# Modules shipped for this kernel (the guest flavour's msr, see mkinitramfs.sh).
 [ -f "/pvapf/modules/$(uname -r)/order" ] && load_modules "/pvapf/modules/$(uname -r)"
 . /pvapf/lib/l2.sh
 # shellcheck source=/dev/null

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Build pvapf's kernel packages: each flavour's kernel is compiled once (scripts/build-kernel.sh),
+# staged once, and packaged twice, as .deb (packaging/deb) and .rpm (packaging/rpm).
+#   packaging/build.sh [FLAVOUR...]     host guest (make packages), or test (make packages CONFIG=test)
+# Output: dist/ with the packages and SHA256SUMS; each package's size and each stage's time.
+# PVAPF_RELEASE_OVERRIDE=N builds release N instead of kernel/VERSION's (the upgrade test);
+# DIST=DIR writes somewhere else than dist/; FORMATS="deb" or "rpm" builds only that format.
+set -euo pipefail
+. "$(dirname "$0")/../scripts/lib.sh"
+load_version
+
+FLAVOURS=("$@")
+[ ${#FLAVOURS[@]} -gt 0 ] || FLAVOURS=(host guest)
+DIST=${DIST:-$PVAPF_ROOT/dist}
+TREE=$BUILD/src/linux-$UPSTREAM_VERSION
+PKGDIR=$PVAPF_ROOT/packaging
+RELEASE=${PVAPF_RELEASE_OVERRIDE:-$PVAPF_RELEASE}
+# Debian: 6.12.118-1~deb12u1 + pvapf1; RPM (no '-' or '~' in Release): 6.12.118, 1.deb12u1.pvapf1.
+DEB_PKG_VERSION=$DEB_VERSION+pvapf$RELEASE
+DEB_REV=${DEB_VERSION#*-}
+RPM_RELEASE=${DEB_REV//\~/.}.pvapf$RELEASE
+MAINTAINER=${PVAPF_MAINTAINER:-pvapf developers <pvapf-devel@lists.pvapf.org>}
+# Reproducible dates: the commit's, not the clock's.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$PVAPF_ROOT" log -1 --format=%ct 2>/dev/null || date +%s)}
+
+need_cmd packages dpkg-buildpackage dpkg-dev
+need_cmd packages dh_builddeb debhelper
+need_cmd packages rpmbuild rpm
+mkdir -p "$DIST"
+
+flavour_text() {
+	case "$1" in
+	host) echo "The host flavour, for KVM hosts on bare metal: Debian's amd64 configuration without hardware no KVM host has (see kernel/README.md)." ;;
+	guest) echo "The guest flavour, for virtual machines: Debian's cloud-amd64 configuration." ;;
+	test) echo "The test flavour: the minimal kernel pvapf's own test suite uses as host and guest; not for production." ;;
+	esac
+}
+
+# stage_kernel FLAVOUR OBJ STAGE: the files both formats ship, laid out as installed.
+stage_kernel() {
+	local obj=$2 st=$3 rel
+	rel=$(cat "$obj/include/config/kernel.release")
+	rm -rf "$st" && mkdir -p "$st/image/boot" "$st/image/lib/modules" "$st/headers/usr/src"
+	cp "$obj/arch/x86/boot/bzImage" "$st/image/boot/vmlinuz-$rel"
+	cp "$obj/System.map" "$st/image/boot/System.map-$rel"
+	cp "$obj/.config" "$st/image/boot/config-$rel"
+	# modules stripped, then signed (kbuild does both in this order), without depmod's output:
+	# the package's scripts make that on the installed system
+	make -s -C "$TREE" O="$obj" INSTALL_MOD_PATH="$st/image" INSTALL_MOD_STRIP=1 DEPMOD=true \
+		modules_install >&2
+	rm -f "$st/image/lib/modules/$rel/build"
+	cp "$TREE/COPYING" "$st/COPYING"
+	# what an external module builds against (kbuild's own list of files)
+	(cd "$obj" && srctree=$TREE SRCARCH=x86 CC=gcc HOSTCC=gcc MAKE=make \
+		"$TREE/scripts/package/install-extmod-build" "$st/headers/usr/src/linux-headers-$rel") >&2
+	local h=$st/headers/usr/src/linux-headers-$rel f t
+	# pvapf's own headers are links into this repository (kernel/overlay): ship their contents.
+	find "$h" -type l | while read -r f; do
+		t=$(readlink -f "$f")
+		case "$t" in "$h"/*) ;; *) [ -e "$t" ] && rm -f "$f" && cp -a "$t" "$f" ;; esac
+	done
+	find "$h" -name .gitignore -delete
+	# as Debian and Fedora ship kbuild's tools: stripped, interpreters named by path
+	find "$h" -type f | while read -r f; do
+		case "$(head -c 20 "$f" | tr -d '\0')" in
+		$'\x7fELF'*) [ -x "$f" ] && strip --strip-unneeded "$f" ;;
+		'#!/usr/bin/env '* | '#! /usr/bin/env '*)
+			sed -i '1s,^#! *,#!,; 1s,^#!/usr/bin/env python$,#!/usr/bin/python3,; 1s,^#!/usr/bin/env \([a-z0-9]*\),#!/usr/bin/\1,' "$f"
+			chmod a+x "$f" ;;
+		'#!'*) chmod a+x "$f" ;;
+		esac
+	done
+	echo "$rel"
+}
+
+# subst FILE: the templates' @NAME@ placeholders
+subst() {
+	sed -e "s|@REL@|$REL|g" -e "s|@FLAVOUR@|$F|g" -e "s|@UPSTREAM@|$UPSTREAM_VERSION|g" \
+		-e "s|@DEB_VERSION@|$DEB_VERSION|g" -e "s|@MAINTAINER@|$MAINTAINER|g" \
+		-e "s|@HOMEPAGE@|https://pvapf.org/|g" \
+		-e "s|@RPM_RELEASE@|$RPM_RELEASE|g" -e "s|@RELEASE@|$RELEASE|g" \
+		-e "s|@RPM_DATE@|$(LC_ALL=C date -u -d "@$SOURCE_DATE_EPOCH" '+%a %b %d %Y')|g" "$1" |
+		awk -v deb="$(flavour_text "$F" | fold -s -w 72 | sed 's/ *$//; s/^/ /')" \
+			-v rpm="$(flavour_text "$F" | fold -s -w 72 | sed 's/ *$//')" \
+			'$0 == "@FLAVOUR_TEXT@" { print deb; next } $0 == "@FLAVOUR_TEXT_RPM@" { print rpm; next } { print }'
+}
+
+build_deb() {
+	local d=$WORK/deb src=$WORK/deb/linux-pvapf-$F
+	rm -rf "$d" && mkdir -p "$src/debian/source"
+	mv "$WORK/stage" "$src/debian/stage"
+	subst "$PKGDIR/deb/control.in" >"$src/debian/control"
+	cp "$PKGDIR/deb/rules" "$PKGDIR/deb/copyright" "$src/debian/"
+	echo "REL := $REL" >"$src/debian/pvapf.mk"
+	echo "3.0 (native)" >"$src/debian/source/format"
+	for s in preinst postinst prerm postrm; do
+		subst "$PKGDIR/deb/image.$s" >"$src/debian/linux-image-$REL.$s"
+	done
+	subst "$PKGDIR/deb/headers.postinst" >"$src/debian/linux-headers-$REL.postinst"
+	subst "$PKGDIR/deb/image.lintian-overrides" >"$src/debian/linux-image-$REL.lintian-overrides"
+	subst "$PKGDIR/deb/headers.lintian-overrides" >"$src/debian/linux-headers-$REL.lintian-overrides"
+	{
+		echo "linux-pvapf-$F ($DEB_PKG_VERSION) bookworm; urgency=medium"
+		echo
+		echo "  * pvapf release $RELEASE on Debian's linux-source-6.12 $DEB_VERSION."
+		echo
+		echo " -- $MAINTAINER  $(date -R -u -d "@$SOURCE_DATE_EPOCH")"
+	} >"$src/debian/changelog"
+	run_logged "deb-$F" "$BUILD/logs/packages-deb-$F.log" \
+		env -C "$src" dpkg-buildpackage -b -us -uc --no-check-builddeps
+	mv "$src/debian/stage" "$WORK/stage"
+	cp "$d"/*.deb "$DIST/"
+}
+
+build_rpm() {
+	local r=$WORK/rpm
+	rm -rf "$r" && mkdir -p "$r/SPECS"
+	subst "$PKGDIR/rpm/kernel.spec.in" >"$r/SPECS/kernel-pvapf-$F.spec"
+	run_logged "rpm-$F" "$BUILD/logs/packages-rpm-$F.log" \
+		rpmbuild -bb --define "_topdir $r" --define "pvapf_stage $WORK/stage" \
+		--define "_build_id_links none" "$r/SPECS/kernel-pvapf-$F.spec"
+	cp "$r"/RPMS/*/*.rpm "$DIST/"
+}
+
+for F in "${FLAVOURS[@]}"; do
+	case "$F" in
+	host | guest | test) ;;
+	*) die packages "" "unknown flavour '$F' (host, guest or test)" ;;
+	esac
+	WORK=$BUILD/pkg/$F${PVAPF_RELEASE_OVERRIDE:+-r$PVAPF_RELEASE_OVERRIDE}
+	OBJ=$BUILD/obj-$F${PVAPF_RELEASE_OVERRIDE:+-r$PVAPF_RELEASE_OVERRIDE}
+	scripts_t0=$(date +%s)
+	"$PVAPF_ROOT/scripts/build-kernel.sh" "$F"
+	grep -q '^CONFIG_MODULES=y' "$OBJ/.config" || die packages "" "the $F kernel has no modules: a package needs them"
+	stage_begin "stage-$F" "files of $F as installed, in $WORK/stage"
+	REL=$(stage_kernel "$F" "$OBJ" "$WORK/stage")
+	stage_end
+	if [[ " ${FORMATS:-deb rpm} " == *" deb "* ]]; then
+		stage_begin "deb-$F" "$REL $DEB_PKG_VERSION"
+		build_deb
+		stage_end
+	fi
+	if [[ " ${FORMATS:-deb rpm} " == *" rpm "* ]]; then
+		stage_begin "rpm-$F" "$REL $UPSTREAM_VERSION-$RPM_RELEASE"
+		build_rpm
+		stage_end
+	fi
+	echo "flavour $F: $(($(date +%s) - scripts_t0))s (kernel $REL)"
+done
+
+cd "$DIST"
+mapfile -t built < <(ls -- *.deb *.rpm 2>/dev/null)
+sha256sum -- "${built[@]}" >SHA256SUMS
+echo "packages in $DIST:"
+for p in "${built[@]}"; do printf '  %8s  %s\n' "$(du -h --apparent-size "$p" | cut -f1)" "$p"; done

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The host flavour's config (scripts/build-kernel.sh host config-only), generated from a scratch
+# copy of scripts/ and kernel/ into a scratch build dir (only build/src, the tree, is shared and
+# only read), so neither the tree's fragments nor build/obj-host are touched:
+#  - it generates, and every symbol of kernel/config/host-required.list is =y or =m in it;
+#  - the check can fail: a host.config that also disables CONFIG_IXGBE is refused with a
+#    message naming CONFIG_IXGBE, and the refused config is not installed.
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+. scripts/lib.sh
+load_version
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+rc=0
+ok() { echo "PASS: host-config: $*"; }
+no() { echo "FAIL: host-config: $*"; rc=1; }
+
+TREE=$BUILD/src/linux-$UPSTREAM_VERSION
+[ -d "$TREE" ] || { no "no kernel tree at $TREE: run make tree"; exit 1; }
+mkdir -p "$T/root/kernel" "$T/build/src"
+cp -r scripts "$T/root/scripts"
+cp -r kernel/VERSION kernel/config "$T/root/kernel/"
+ln -s "$TREE" "$T/build/src/"
+LIST=$T/root/kernel/config/host-required.list
+CONFIG=$T/build/obj-host/.config
+# host_config: the scratch copy's host config, as `make configs` makes it (release as pinned).
+host_config() {
+	env -u PVAPF_RELEASE_OVERRIDE PVAPF_ROOT="$T/root" BUILD="$T/build" \
+		"$T/root/scripts/build-kernel.sh" host config-only 2>&1
+}
+
+if out=$(host_config); then
+	ok "the host config generates"
+else
+	no "the host config does not generate: $(tail -n 3 <<<"$out")"
+	exit 1
+fi
+n=0 missing=
+while read -r s; do
+	[ -n "$s" ] || continue
+	n=$((n + 1))
+	grep -qE "^$s=[ym]\$" "$CONFIG" || missing="$missing $s"
+done < <(sed 's/#.*//' "$LIST")
+if [ "$n" -lt 50 ]; then
+	no "host-required.list names only $n symbols"
+elif [ -n "$missing" ]; then
+	no "not =y or =m in the host config:$missing"
+else
+	ok "all $n symbols of host-required.list are =y or =m"
+fi
+
+# A trim that loses a required NIC: the same fragment with IXGBE disabled at its end.
+cp "$CONFIG" "$T/good.config"
+echo "# CONFIG_IXGBE is not set" >>"$T/root/kernel/config/host.config"
+if out=$(host_config); then
+	no "a host.config disabling CONFIG_IXGBE was accepted"
+elif grep -qE 'a KVM host needs them .*: .*CONFIG_IXGBE( |$)' <<<"$out"; then
+	ok "a host.config disabling CONFIG_IXGBE is refused, naming it"
+else
+	no "a host.config disabling CONFIG_IXGBE is refused without naming it: $(tail -n 3 <<<"$out")"
+fi
+if cmp -s "$CONFIG" "$T/good.config"; then
+	ok "the refused config was not installed"
+else
+	no "the refused config replaced $CONFIG"
+fi
+exit "$rc"

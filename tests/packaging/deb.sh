@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The test flavour's .debs, as an operator installs them (packaging/README.md):
+#  - lintian on each package;
+#  - installed with dpkg into a Debian 12 root (initramfs-tools builds the initrd), an external
+#    module built by DKMS against the headers package, the installed /vmlinuz booted under
+#    QEMU TCG to systemd's multi-user target;
+#  - release N+1 installed over it (the metapackage follows), booted, N purged, then all:
+#    nothing left behind;
+#  - the same kernel in a root with dracut instead of initramfs-tools, booted.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+T=deb
+W=$BUILD/pkgtest/deb
+fresh_workdir "$W"
+N=$PVAPF_RELEASE
+N1=$((PVAPF_RELEASE + 1))
+
+# --- the packages: release N and N+1 of the test flavour
+FORMATS=deb DIST=$W/dist-$N "$PVAPF_ROOT/packaging/build.sh" test || { fail "packaging/build.sh test"; exit 1; }
+FORMATS=deb DIST=$W/dist-$N1 PVAPF_RELEASE_OVERRIDE=$N1 "$PVAPF_ROOT/packaging/build.sh" test ||
+	{ fail "packaging/build.sh test (release $N1)"; exit 1; }
+REL=$(cat "$BUILD/obj-test/include/config/kernel.release")
+REL1=$(cat "$BUILD/obj-test-r$N1/include/config/kernel.release")
+# initrd_lists ROOT LISTER PATTERN: the root's initrd, listed by its generator's tool, has PATTERN
+initrd_lists() {
+	in_root "$1" "$2" "/boot/initrd.img-$REL" 2>/dev/null | grep -- "$3" >/dev/null
+}
+# apt_install ROOT: the .debs in ROOT/tmp, as an operator installs downloaded packages
+apt_install() {
+	in_root "$1" sh -c '{ apt-get update -qq && apt-get install -y --no-install-recommends /tmp/*.deb; } >/tmp/apt.log 2>&1 ||
+		{ tail -n 30 /tmp/apt.log; exit 1; }'
+}
+debs() { ls "$W/dist-$1"/linux-{image,headers}-*.deb; }
+
+# shellcheck disable=SC2046 # a list of files
+out=$(lintian --fail-on error,warning $(debs "$N") 2>/dev/null)
+check "lintian: no error, no warning ($(debs "$N" | wc -l) packages)${out:+: $(head -n 20 <<<"$out" | tr '\n' ' ')}" \
+	test $? = 0 -a -z "$out"
+
+# --- release N into a root with initramfs-tools
+R=$W/root
+new_root initramfs-tools "$R" || { fail "Debian root (tests/packaging/mkroot.sh)"; exit 1; }
+files_of "$R" >"$W/files-before"
+# shellcheck disable=SC2046 # a list of files
+cp $(debs "$N") "$R/tmp/"
+check "apt install release $N (image, headers, metapackages; their dependencies from Debian)" \
+	apt_install "$R"
+rm -f "$R"/tmp/*.deb
+check_eq "linux-image-$REL installed" \
+	"$(in_root "$R" dpkg-query -W -f="\${Status}" "linux-image-$REL")" "install ok installed"
+check_eq "/vmlinuz (linux-update-symlinks)" "$(link_target "$R" vmlinuz)" "boot/vmlinuz-$REL"
+check_eq "/initrd.img" "$(link_target "$R" initrd.img)" "boot/initrd.img-$REL"
+check "initramfs-tools built the initrd, with ext4 from /lib/modules/$REL" \
+	initrd_lists "$R" lsinitramfs "lib/modules/$REL/kernel/fs/ext4/ext4.ko$"
+check "the packaged kernel is the one the nested suite tests" \
+	cmp -s "$R/boot/vmlinuz-$REL" "$BUILD/obj-test/arch/x86/boot/bzImage"
+
+# DKMS: an external module against linux-headers-$REL, and built again by dkms's own hooks
+# when release N+1's headers arrive.
+cp -r "$TP/dkms-hello" "$R/usr/src/pvapf-dkms-hello-1.0"
+check "dkms install against linux-headers-$REL" \
+	in_root "$R" sh -c "dkms install pvapf-dkms-hello/1.0 -k $REL >/tmp/dkms.log 2>&1 || { cat /tmp/dkms.log; exit 1; }"
+
+boot_root "$R" boot-N "$(link_target "$R" vmlinuz)" "$(link_target "$R" initrd.img)" &&
+	check_boot boot-N "$REL" &&
+	check_eq "boot-N: the DKMS module loads" "$(report boot-N dkms_path)" \
+		"/lib/modules/$REL/updates/dkms/pvapf_dkms_hello.ko"
+
+# --- upgrade to N+1: the metapackages move to it, dkms builds for it, /vmlinuz follows
+# shellcheck disable=SC2046
+cp $(debs "$N1") "$R/tmp/"
+check "apt install release $N1 over $N" apt_install "$R"
+rm -f "$R"/tmp/*.deb
+check_eq "metapackage follows release $N1" \
+	"$(in_root "$R" dpkg-query -W -f="\${Depends}" linux-image-pvapf-test)" \
+	"linux-image-$REL1 (= $DEB_VERSION+pvapf$N1)"
+check_eq "/vmlinuz -> release $N1" "$(link_target "$R" vmlinuz)" "boot/vmlinuz-$REL1"
+check_eq "/vmlinuz.old -> release $N" "$(link_target "$R" vmlinuz.old)" "boot/vmlinuz-$REL"
+boot_root "$R" boot-N1 "$(link_target "$R" vmlinuz)" "$(link_target "$R" initrd.img)" &&
+	check_boot boot-N1 "$REL1" &&
+	check_eq "boot-N1: dkms rebuilt the module for it (header_postinst.d)" \
+		"$(report boot-N1 dkms_path)" "/lib/modules/$REL1/updates/dkms/pvapf_dkms_hello.ko"
+
+# --- remove N, then everything: nothing left behind
+in_root "$R" dpkg -L "linux-image-$REL" "linux-headers-$REL" | sort -u >"$W/files-N"
+check "dpkg --purge release $N" in_root "$R" dpkg --purge "linux-image-$REL" "linux-headers-$REL"
+left=$(while read -r f; do [ -e "$R$f" ] && [ ! -d "$R$f" ] && echo "$f"; done <"$W/files-N")
+check "no file of release $N left${left:+: $left}" test -z "$left"
+left=$(cd "$R" && ls -d boot/*"$REL" "lib/modules/$REL" 2>/dev/null)
+check "nothing of $REL in /boot or /lib/modules${left:+: $left}" test -z "$left"
+check_eq "/vmlinuz after removing $N" "$(link_target "$R" vmlinuz)" "boot/vmlinuz-$REL1"
+in_root "$R" dkms remove pvapf-dkms-hello/1.0 --all >/dev/null 2>&1
+rm -rf "$R/usr/src/pvapf-dkms-hello-1.0"
+check "apt purge --autoremove everything" in_root "$R" apt-get purge -y -qq --autoremove \
+	linux-headers-pvapf-test linux-image-pvapf-test "linux-image-$REL1" "linux-headers-$REL1"
+files_of "$R" >"$W/files-after"
+left=$(comm -13 "$W/files-before" "$W/files-after" | tr '\n' ' ')
+check "purge leaves no file behind${left:+: $left}" test -z "$left"
+
+# --- the same packages where dracut builds the initrd
+R=$W/root-dracut
+new_root dracut "$R" || { fail "Debian root with dracut (tests/packaging/mkroot.sh)"; exit 1; }
+cp "$W/dist-$N/linux-image-$REL"_*.deb "$R/tmp/"
+check "apt install linux-image-$REL with dracut" apt_install "$R"
+check "dracut built the initrd, with ext4" initrd_lists "$R" lsinitrd "lib/modules/$REL/kernel/fs/ext4/ext4.ko$"
+boot_root "$R" boot-dracut "$(link_target "$R" vmlinuz)" "$(link_target "$R" initrd.img)" &&
+	check_boot boot-dracut "$REL"
+rm -rf --one-file-system "$W/root" "$W/root-dracut"
+[ "$FAILS" = 0 ]

@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Shared by the packaging tests: Debian roots from the cache, chroot commands, booting an
+# installed kernel under QEMU TCG with the root as its disk, and PASS/FAIL lines.
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+load_version
+TP=$PVAPF_ROOT/tests/packaging
+FAILS=0
+
+pass() { echo "PASS: $T: $*"; }
+fail() { echo "FAIL: $T: $*"; FAILS=$((FAILS + 1)); }
+# check DESC CMD...: PASS or FAIL on CMD's status
+check() {
+	local d=$1
+	shift
+	if "$@"; then pass "$d"; else fail "$d"; fi
+}
+# check_eq DESC GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1 ($2)"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# new_root VARIANT DIR: a fresh copy of the cached Debian 12 root (initramfs-tools|dracut),
+# with the unit that reports on each boot (tests/packaging/root) enabled
+new_root() {
+	local tar d=$2
+	tar=$("$TP/mkroot.sh" "$1" | tail -n 1) || return 1
+	unmount_under "$d"
+	rm -rf --one-file-system "$d" && mkdir -p "$d" && tar -xf "$tar" -C "$d" || return 1
+	install -m 0644 "$TP/root/pvapf-pkgtest.service" "$d/etc/systemd/system/"
+	install -m 0755 "$TP/root/pvapf-pkgtest" "$d/usr/local/sbin/"
+	mkdir -p "$d/etc/systemd/system/multi-user.target.wants"
+	ln -sf /etc/systemd/system/pvapf-pkgtest.service "$d/etc/systemd/system/multi-user.target.wants/"
+}
+
+# with_mounts DIR CMD...: CMD (run here) with DIR's /proc and a minimal /dev mounted, as on the
+# system the root stands for (dkms's autoinstall needs both). /dev is a fresh tmpfs, never a
+# bind of ours, so removing a root cannot reach the machine's device nodes.
+with_mounts() {
+	local d=$1 rc
+	shift
+	mount -t proc proc "$d/proc" || return 1
+	if ! mount -t tmpfs -o mode=0755,size=8m pvapf-dev "$d/dev"; then
+		umount "$d/proc"
+		return 1
+	fi
+	mknod -m 0666 "$d/dev/null" c 1 3 && mknod -m 0666 "$d/dev/zero" c 1 5 &&
+		mknod -m 0666 "$d/dev/random" c 1 8 && mknod -m 0666 "$d/dev/urandom" c 1 9 &&
+		ln -s /proc/self/fd "$d/dev/fd"
+	"$@"
+	rc=$?
+	umount "$d/dev" "$d/proc"
+	return $rc
+}
+
+# in_root DIR CMD...: CMD chrooted into DIR, as a package manager would run it
+in_root() {
+	DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		with_mounts "$1" chroot "$@"
+}
+
+# unmount_under DIR: what a killed run left mounted in its roots
+unmount_under() {
+	findmnt -rn -o TARGET | grep "^$1/" | sort -r | xargs -r umount
+}
+
+# fresh_workdir DIR: an empty work directory (nothing mounted in it, never crossing into a mount)
+fresh_workdir() {
+	unmount_under "$1"
+	rm -rf --one-file-system "$1" && mkdir -p "$1"
+	trap 'unmount_under "$W"' EXIT
+}
+
+# files_of DIR: every path in the root except package managers' own state and logs, which
+# record an install and its removal by design (dpkg/rpm databases, logs, apt's caches).
+files_of() {
+	(cd "$1" && find . -xdev \( -path ./var/lib/dpkg -o -path ./var/log -o -path ./var/cache \
+		-o -path ./var/lib/rpm -o -path ./var/lib/apt -o -path ./tmp -o -path ./root \
+		-o -path ./usr/lib/sysimage/rpm \) -prune -o -print | LC_ALL=C sort)
+}
+
+# boot_root DIR NAME KERNEL INITRD: boot KERNEL and INITRD (paths inside DIR) with DIR as
+# the root disk (a copy, made with mkfs.ext4 -d); pvapf-pkgtest.service reports to
+# /root/pkgtest.txt, copied to $W/NAME.txt. Console in $W/NAME-console.log.
+boot_root() {
+	local d=$1 name=$2 img=$W/$2.img mb tsc
+	rm -f "$d/root/pkgtest.txt"
+	mb=$(($(du -sm "$d" | cut -f1) + 512))
+	rm -f "$img" && truncate -s "${mb}M" "$img"
+	mkfs.ext4 -q -F -d "$d" "$img" || { fail "$name: mkfs.ext4 -d"; return 1; }
+	tsc=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
+	local t0=$SECONDS
+	timeout -k 10 "${BOOT_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC -M microvm,acpi=off \
+		-m 1536 -smp 2 -nodefaults -no-reboot -display none -no-user-config \
+		-chardev file,id=con,path="$W/$name-console.log" -serial chardev:con \
+		-kernel "$d/$3" -initrd "$d/$4" \
+		-append "console=ttyS0 root=/dev/vda rw panic=-1 reboot=t tsc=reliable ${tsc:+tsc_early_khz=$tsc} pvapf.pkgtest" \
+		-drive file="$img",if=none,format=raw,id=root,cache=unsafe -device virtio-blk-device,drive=root \
+		2>"$W/$name-qemu.err"
+	debugfs -R "cat /root/pkgtest.txt" "$img" >"$W/$name.txt" 2>/dev/null
+	rm -f "$img"
+	grep -qx end "$W/$name.txt" ||
+		{ fail "$name: booted to the report (console: $W/$name-console.log)"; return 1; }
+	pass "$name: booted to the report in $((SECONDS - t0))s"
+}
+
+# report NAME KEY: the value of KEY in NAME's boot report
+report() {
+	sed -n "s/^$2 //p" "$W/$1.txt" | head -n 1
+}
+
+# check_boot NAME REL: what every boot of an installed package must show
+check_boot() {
+	local n=$1 rel=$2
+	check_eq "$n: uname -r" "$(report "$n" uname)" "$rel"
+	check_eq "$n: systemd's multi-user target" "$(report "$n" target)" active
+	check_eq "$n: failed units" "$(grep -c '^failed_unit ' "$W/$n.txt")" 0
+	check_eq "$n: ext4 (the root's) loaded from the initrd, from where depmod put it" \
+		"$(report "$n" ext4_path)" "/lib/modules/$rel/kernel/fs/ext4/ext4.ko"
+	check "$n: ext4 module in use" grep -qx 'lsmod ext4' "$W/$n.txt"
+	check "$n: pvapf host active (/sys/kernel/pvapf: $(report "$n" pvapf_host))" \
+		grep -q '^pvapf_host .*vms' "$W/$n.txt"
+	check "$n: pvapf guest built in ($(report "$n" pvapf_guest_symbols) pvapf_guest_ symbols)" \
+		test "$(report "$n" pvapf_guest_symbols)" -gt 0
+}
+
+# link_target DIR LINK: where a symlink in the root points, relative to the root
+link_target() {
+	local t
+	t=$(readlink "$1/$2") || return 1
+	echo "${t#/}"
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A Debian 12 root filesystem for the install-and-boot tests, from the archive apt uses, cached
+# as a tarball keyed by its package list so a second run costs nothing.
+#   mkroot.sh initramfs-tools|dracut   prints the cached tarball's path
+# The dracut root is the other one with dracut installed (which removes initramfs-tools).
+# Both carry what a packaged kernel depends on (kmod, linux-base) and what its tests use
+# (dkms with a compiler for the headers package).
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+VARIANT=${1:?usage: mkroot.sh initramfs-tools|dracut}
+PKGS=systemd-sysv,udev,kmod,linux-base,initramfs-tools,zstd,dkms,gcc-12,make,libc6-dev
+CACHE=$BUILD/cache/roots
+KEY=$(echo "bookworm minbase $PKGS" | sha256sum | cut -c1-12)
+BASE=$CACHE/bookworm-initramfs-tools-$KEY.tar
+case "$VARIANT" in
+initramfs-tools) OUT=$BASE ;;
+dracut) OUT=$CACHE/bookworm-dracut-$KEY.tar ;;
+*) die mkroot "" "unknown root '$VARIANT' (initramfs-tools or dracut)" ;;
+esac
+[ -s "$OUT" ] && { echo "$OUT"; exit 0; }
+[ "$(id -u)" = 0 ] || die mkroot "" "building a root filesystem needs root"
+need_cmd mkroot debootstrap debootstrap
+mkdir -p "$CACHE"
+LOG=$BUILD/logs/mkroot-$VARIANT.log
+TMP=$(mktemp -d "$CACHE/tmp.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# The Debian mirror apt is configured with (deb822 or one-line sources).
+mirror() {
+	{ cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } |
+		sed -n 's/^URIs: *\([^ ]*debian\)$/\1/p; s/^deb \[*[^ ]*\]* *\(http[^ ]*debian\) bookworm .*/\1/p' |
+		head -n 1
+}
+
+stage_begin "mkroot-$VARIANT" "Debian 12 root into $OUT"
+if [ "$VARIANT" = dracut ]; then
+	base=$("$0" initramfs-tools | tail -n 1)
+	tar -xf "$base" -C "$TMP"
+	DEBIAN_FRONTEND=noninteractive run_logged mkroot "$LOG" chroot "$TMP" \
+		apt-get install -y --no-install-recommends dracut
+else
+	m=$(mirror)
+	[ -n "$m" ] || die mkroot "" "no Debian mirror found in /etc/apt/sources.list*"
+	run_logged mkroot "$LOG" debootstrap --variant=minbase --include="$PKGS" bookworm "$TMP" "$m"
+	# The security archive too, as on any installed Debian (what apt in the root may fetch).
+	{ cat /etc/apt/sources.list.d/*.sources 2>/dev/null || true; } |
+		sed -n 's/^URIs: *\(.*debian-security\)$/deb \1 bookworm-security main/p' >>"$TMP/etc/apt/sources.list"
+	# Nothing starts in the chroot; a root password-less console for debugging by hand.
+	printf '#!/bin/sh\nexit 101\n' >"$TMP/usr/sbin/policy-rc.d"
+	chmod +x "$TMP/usr/sbin/policy-rc.d"
+	echo pvapf-test >"$TMP/etc/hostname"
+	echo '/dev/vda / ext4 rw 0 1' >"$TMP/etc/fstab"
+	chroot "$TMP" passwd -d root >/dev/null
+fi
+tar -cf "$OUT.part" -C "$TMP" . && mv "$OUT.part" "$OUT"
+stage_end
+echo "$OUT"
