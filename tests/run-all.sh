@@ -70,6 +70,8 @@ if stage tree scripts/prepare-tree.sh; then
 		stage unit make -s -C tests/unit check UAPI="$BUILD/uapi/include"
 	stage checkpatch scripts/checkpatch.sh
 fi
+# the libvirt hook against its table of domain XMLs (ASan+UBSan)
+stage hook tests/hook/run.sh
 [ "$TIER" = check ] && finish
 
 # --- test: the kernels and the nested scenarios ---
