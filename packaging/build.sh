@@ -122,6 +122,51 @@ build_rpm() {
 	cp "$r"/RPMS/*/*.rpm "$DIST/"
 }
 
+# pvapf-tools: one per build, whatever the flavours (the libvirt hook; apfstat to come).
+build_tools() {
+	local t=$BUILD/pkg/tools${PVAPF_RELEASE_OVERRIDE:+-r$PVAPF_RELEASE_OVERRIDE} src
+	F=tools REL=
+	rm -rf "$t" && mkdir -p "$t/stage/usr/libexec/pvapf" "$t/stage/etc/libvirt/hooks/qemu.d"
+	run_logged tools "$BUILD/logs/packages-tools.log" make -C "$PVAPF_ROOT/libvirt-hooks" OUT="$t/bin"
+	install -s -m 0755 "$t/bin/pvapf-hook" "$t/stage/usr/libexec/pvapf/"
+	# libvirt runs every executable in qemu.d (>= 6.5); the binary stays in libexec
+	ln -s /usr/libexec/pvapf/pvapf-hook "$t/stage/etc/libvirt/hooks/qemu.d/50-pvapf"
+	cp "$BUILD/src/linux-$UPSTREAM_VERSION/COPYING" "$t/COPYING"
+	if [[ " ${FORMATS:-deb rpm} " == *" deb "* ]]; then
+		stage_begin deb-tools "pvapf-tools $DEB_PKG_VERSION"
+		src=$t/deb/pvapf-tools
+		mkdir -p "$src/debian/source"
+		cp -a "$t/stage" "$src/debian/stage"
+		subst "$PKGDIR/deb/tools.control.in" >"$src/debian/control"
+		cp "$PKGDIR/deb/tools.rules" "$src/debian/rules"
+		cp "$PKGDIR/deb/copyright" "$src/debian/"
+		cp "$PKGDIR/deb/tools.postinst" "$src/debian/pvapf-tools.postinst"
+		cp "$PKGDIR/deb/tools.postrm" "$src/debian/pvapf-tools.postrm"
+		echo "3.0 (native)" >"$src/debian/source/format"
+		{
+			echo "pvapf-tools ($DEB_PKG_VERSION) bookworm; urgency=medium"
+			echo
+			echo "  * pvapf release $RELEASE: the libvirt hook."
+			echo
+			echo " -- $MAINTAINER  $(date -R -u -d "@$SOURCE_DATE_EPOCH")"
+		} >"$src/debian/changelog"
+		run_logged deb-tools "$BUILD/logs/packages-deb-tools.log" \
+			env -C "$src" dpkg-buildpackage -b -us -uc --no-check-builddeps
+		cp "$t"/deb/*.deb "$DIST/"
+		stage_end
+	fi
+	if [[ " ${FORMATS:-deb rpm} " == *" rpm "* ]]; then
+		stage_begin rpm-tools "pvapf-tools $UPSTREAM_VERSION-$RPM_RELEASE"
+		mkdir -p "$t/rpm/SPECS"
+		subst "$PKGDIR/rpm/pvapf-tools.spec.in" >"$t/rpm/SPECS/pvapf-tools.spec"
+		run_logged rpm-tools "$BUILD/logs/packages-rpm-tools.log" \
+			rpmbuild -bb --define "_topdir $t/rpm" --define "pvapf_stage $t/stage" \
+			--define "_build_id_links none" "$t/rpm/SPECS/pvapf-tools.spec"
+		cp "$t"/rpm/RPMS/*/*.rpm "$DIST/"
+		stage_end
+	fi
+}
+
 for F in "${FLAVOURS[@]}"; do
 	case "$F" in
 	host | guest | test) ;;
@@ -148,6 +193,7 @@ for F in "${FLAVOURS[@]}"; do
 	echo "flavour $F: $(($(date +%s) - scripts_t0))s (kernel $REL)"
 done
 
+build_tools
 cd "$DIST"
 mapfile -t built < <(ls -- *.deb *.rpm 2>/dev/null)
 sha256sum -- "${built[@]}" >SHA256SUMS

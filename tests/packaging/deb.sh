@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test flavour's .debs, as an operator installs them (packaging/README.md):
 #  - lintian on each package;
+#  - pvapf-tools: the libvirt hook installed where libvirt looks, running from the root;
 #  - installed with dpkg into a Debian 12 root (initramfs-tools builds the initrd), an external
 #    module built by DKMS against the headers package, the installed /vmlinuz booted under
 #    QEMU TCG to systemd's multi-user target;
@@ -30,7 +31,7 @@ apt_install() {
 	in_root "$1" sh -c '{ apt-get update -qq && apt-get install -y --no-install-recommends /tmp/*.deb; } >/tmp/apt.log 2>&1 ||
 		{ tail -n 30 /tmp/apt.log; exit 1; }'
 }
-debs() { ls "$W/dist-$1"/linux-{image,headers}-*.deb; }
+debs() { ls "$W/dist-$1"/linux-{image,headers}-*.deb "$W/dist-$1"/pvapf-tools_*.deb; }
 
 # shellcheck disable=SC2046 # a list of files
 out=$(lintian --fail-on error,warning $(debs "$N") 2>/dev/null)
@@ -52,6 +53,7 @@ check_eq "/vmlinuz (linux-update-symlinks)" "$(link_target "$R" vmlinuz)" "boot/
 check_eq "/initrd.img" "$(link_target "$R" initrd.img)" "boot/initrd.img-$REL"
 check "initramfs-tools built the initrd, with ext4 from /lib/modules/$REL" \
 	initrd_lists "$R" lsinitramfs "lib/modules/$REL/kernel/fs/ext4/ext4.ko$"
+check_hook "$R"
 check "the packaged kernel is the one the nested suite tests" \
 	cmp -s "$R/boot/vmlinuz-$REL" "$BUILD/obj-test/arch/x86/boot/bzImage"
 
@@ -92,7 +94,7 @@ check_eq "/vmlinuz after removing $N" "$(link_target "$R" vmlinuz)" "boot/vmlinu
 in_root "$R" dkms remove pvapf-dkms-hello/1.0 --all >/dev/null 2>&1
 rm -rf "$R/usr/src/pvapf-dkms-hello-1.0"
 check "apt purge --autoremove everything" in_root "$R" apt-get purge -y -qq --autoremove \
-	linux-headers-pvapf-test linux-image-pvapf-test "linux-image-$REL1" "linux-headers-$REL1"
+	linux-headers-pvapf-test linux-image-pvapf-test "linux-image-$REL1" "linux-headers-$REL1" pvapf-tools
 files_of "$R" >"$W/files-after"
 left=$(comm -13 "$W/files-before" "$W/files-after" | tr '\n' ' ')
 check "purge leaves no file behind${left:+: $left}" test -z "$left"

@@ -123,6 +123,18 @@ check_boot() {
 		test "$(report "$n" pvapf_guest_symbols)" -gt 0
 }
 
+# check_hook ROOT: pvapf-tools put the libvirt hook where libvirt runs hooks, and it runs
+# there: a domain without pvapf passes, a bad attribute is refused naming it
+check_hook() {
+	local h=/etc/libvirt/hooks/qemu.d/50-pvapf out
+	check "pvapf-tools: $h is executable" in_root "$1" test -x "$h"
+	out=$(echo "<domain><name>d</name></domain>" | in_root "$1" "$h" d prepare begin - 2>&1)
+	check "pvapf-tools: the hook passes a domain without pvapf${out:+: $out}" test -z "$out"
+	out=$(echo "<domain><name>d</name><metadata><pvapf:asyncpf xmlns:pvapf='https://pvapf.org/xmlns/libvirt/1' policy='sometimes'/></metadata></domain>" |
+		in_root "$1" "$h" d prepare begin - 2>&1)
+	check "pvapf-tools: the hook refuses a bad policy ($out)" grep -q "policy='sometimes'>: unknown policy" <<<"$out"
+}
+
 # link_target DIR LINK: where a symlink in the root points, relative to the root
 link_target() {
 	local t
