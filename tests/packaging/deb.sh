@@ -35,8 +35,9 @@ debs() { ls "$W/dist-$1"/linux-{image,headers}-*.deb "$W/dist-$1"/pvapf-tools_*.
 
 # shellcheck disable=SC2046 # a list of files
 out=$(lintian --fail-on error,warning $(debs "$N") 2>/dev/null)
-check "lintian: no error, no warning ($(debs "$N" | wc -l) packages)${out:+: $(head -n 20 <<<"$out" | tr '\n' ' ')}" \
-	test $? = 0 -a -z "$out"
+rc=$?
+check "lintian: no error, no warning (exit $rc, $(debs "$N" | wc -l) packages)${out:+: $(head -n 20 <<<"$out" | tr '\n' ' ')}" \
+	test "$rc" = 0 -a -z "$out"
 
 # --- release N into a root with initramfs-tools
 R=$W/root
