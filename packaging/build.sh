@@ -15,6 +15,8 @@ DIST=${DIST:-$PVAPF_ROOT/dist}
 TREE=$BUILD/src/linux-$UPSTREAM_VERSION
 PKGDIR=$PVAPF_ROOT/packaging
 RELEASE=${PVAPF_RELEASE_OVERRIDE:-$PVAPF_RELEASE}
+# a release other than kernel/VERSION's builds beside it (scripts/build-kernel.sh: obj-NAME-rN)
+VARIANT=${PVAPF_RELEASE_OVERRIDE:+-r$PVAPF_RELEASE_OVERRIDE}
 # Debian: 6.12.118-1~deb12u1 + pvapf1; RPM (no '-' or '~' in Release): 6.12.118, 1.deb12u1.pvapf1.
 DEB_PKG_VERSION=$DEB_VERSION+pvapf$RELEASE
 DEB_REV=${DEB_VERSION#*-}
@@ -60,8 +62,9 @@ stage_kernel() {
 		case "$t" in "$h"/*) ;; *) [ -e "$t" ] && rm -f "$f" && cp -a "$t" "$f" ;; esac
 	done
 	find "$h" -name .gitignore -delete
-	# as Debian and Fedora ship kbuild's tools: stripped, interpreters named by path
-	find "$h" -type f | while read -r f; do
+	# as Debian and Fedora ship kbuild's tools: stripped, interpreters named by path (all of
+	# them are in scripts/ and tools/; the rest is headers and Makefiles)
+	find "$h/scripts" "$h/tools" -type f | while read -r f; do
 		case "$(head -c 20 "$f" | tr -d '\0')" in
 		$'\x7fELF'*) [ -x "$f" ] && strip --strip-unneeded "$f" ;;
 		'#!/usr/bin/env '* | '#! /usr/bin/env '*)
@@ -85,6 +88,39 @@ subst() {
 			'$0 == "@FLAVOUR_TEXT@" { print deb; next } $0 == "@FLAVOUR_TEXT_RPM@" { print rpm; next } { print }'
 }
 
+# want FORMAT: is FORMAT (deb, rpm) among those to build?
+want() {
+	[[ " ${FORMATS:-deb rpm} " == *" $1 "* ]]
+}
+
+# deb_package SRC TEXT: dpkg-buildpackage in SRC (its debian/ prepared but for the changelog,
+# which says TEXT), the .debs into $DIST
+deb_package() {
+	local src=$1 name=${1##*/}
+	echo "3.0 (native)" >"$src/debian/source/format"
+	{
+		echo "$name ($DEB_PKG_VERSION) bookworm; urgency=medium"
+		echo
+		echo "  * $2"
+		echo
+		echo " -- $MAINTAINER  $(date -R -u -d "@$SOURCE_DATE_EPOCH")"
+	} >"$src/debian/changelog"
+	run_logged "deb-$F" "$BUILD/logs/packages-deb-$F.log" \
+		env -C "$src" dpkg-buildpackage -b -us -uc --no-check-builddeps
+	cp "${src%/*}"/*.deb "$DIST/"
+}
+
+# rpm_package TEMPLATE STAGE TOPDIR: the spec from TEMPLATE built from STAGE, the .rpms into $DIST
+rpm_package() {
+	local spec=$3/SPECS/${1##*/}
+	spec=${spec%.in}
+	rm -rf "$3" && mkdir -p "$3/SPECS"
+	subst "$1" >"$spec"
+	run_logged "rpm-$F" "$BUILD/logs/packages-rpm-$F.log" \
+		rpmbuild -bb --define "_topdir $3" --define "pvapf_stage $2" --define "_build_id_links none" "$spec"
+	cp "$3"/RPMS/*/*.rpm "$DIST/"
+}
+
 build_deb() {
 	local d=$WORK/deb src=$WORK/deb/linux-pvapf-$F
 	rm -rf "$d" && mkdir -p "$src/debian/source"
@@ -92,47 +128,27 @@ build_deb() {
 	subst "$PKGDIR/deb/control.in" >"$src/debian/control"
 	cp "$PKGDIR/deb/rules" "$PKGDIR/deb/copyright" "$src/debian/"
 	echo "REL := $REL" >"$src/debian/pvapf.mk"
-	echo "3.0 (native)" >"$src/debian/source/format"
 	for s in preinst postinst prerm postrm; do
 		subst "$PKGDIR/deb/image.$s" >"$src/debian/linux-image-$REL.$s"
 	done
 	subst "$PKGDIR/deb/headers.postinst" >"$src/debian/linux-headers-$REL.postinst"
 	subst "$PKGDIR/deb/image.lintian-overrides" >"$src/debian/linux-image-$REL.lintian-overrides"
 	subst "$PKGDIR/deb/headers.lintian-overrides" >"$src/debian/linux-headers-$REL.lintian-overrides"
-	{
-		echo "linux-pvapf-$F ($DEB_PKG_VERSION) bookworm; urgency=medium"
-		echo
-		echo "  * pvapf release $RELEASE on Debian's linux-source-6.12 $DEB_VERSION."
-		echo
-		echo " -- $MAINTAINER  $(date -R -u -d "@$SOURCE_DATE_EPOCH")"
-	} >"$src/debian/changelog"
-	run_logged "deb-$F" "$BUILD/logs/packages-deb-$F.log" \
-		env -C "$src" dpkg-buildpackage -b -us -uc --no-check-builddeps
+	deb_package "$src" "pvapf release $RELEASE on Debian's linux-source-6.12 $DEB_VERSION."
 	mv "$src/debian/stage" "$WORK/stage"
-	cp "$d"/*.deb "$DIST/"
-}
-
-build_rpm() {
-	local r=$WORK/rpm
-	rm -rf "$r" && mkdir -p "$r/SPECS"
-	subst "$PKGDIR/rpm/kernel.spec.in" >"$r/SPECS/kernel-pvapf-$F.spec"
-	run_logged "rpm-$F" "$BUILD/logs/packages-rpm-$F.log" \
-		rpmbuild -bb --define "_topdir $r" --define "pvapf_stage $WORK/stage" \
-		--define "_build_id_links none" "$r/SPECS/kernel-pvapf-$F.spec"
-	cp "$r"/RPMS/*/*.rpm "$DIST/"
 }
 
 # pvapf-tools: one per build, whatever the flavours (the libvirt hook; apfstat to come).
 build_tools() {
-	local t=$BUILD/pkg/tools${PVAPF_RELEASE_OVERRIDE:+-r$PVAPF_RELEASE_OVERRIDE} src
+	local t=$BUILD/pkg/tools$VARIANT src
 	F=tools REL=
 	rm -rf "$t" && mkdir -p "$t/stage/usr/libexec/pvapf" "$t/stage/etc/libvirt/hooks/qemu.d"
 	run_logged tools "$BUILD/logs/packages-tools.log" make -C "$PVAPF_ROOT/libvirt-hooks" OUT="$t/bin"
 	install -s -m 0755 "$t/bin/pvapf-hook" "$t/stage/usr/libexec/pvapf/"
 	# libvirt runs every executable in qemu.d (>= 6.5); the binary stays in libexec
 	ln -s /usr/libexec/pvapf/pvapf-hook "$t/stage/etc/libvirt/hooks/qemu.d/50-pvapf"
-	cp "$BUILD/src/linux-$UPSTREAM_VERSION/COPYING" "$t/COPYING"
-	if [[ " ${FORMATS:-deb rpm} " == *" deb "* ]]; then
+	cp "$TREE/COPYING" "$t/COPYING"
+	if want deb; then
 		stage_begin deb-tools "pvapf-tools $DEB_PKG_VERSION"
 		src=$t/deb/pvapf-tools
 		mkdir -p "$src/debian/source"
@@ -142,27 +158,12 @@ build_tools() {
 		cp "$PKGDIR/deb/copyright" "$src/debian/"
 		cp "$PKGDIR/deb/tools.postinst" "$src/debian/pvapf-tools.postinst"
 		cp "$PKGDIR/deb/tools.postrm" "$src/debian/pvapf-tools.postrm"
-		echo "3.0 (native)" >"$src/debian/source/format"
-		{
-			echo "pvapf-tools ($DEB_PKG_VERSION) bookworm; urgency=medium"
-			echo
-			echo "  * pvapf release $RELEASE: the libvirt hook."
-			echo
-			echo " -- $MAINTAINER  $(date -R -u -d "@$SOURCE_DATE_EPOCH")"
-		} >"$src/debian/changelog"
-		run_logged deb-tools "$BUILD/logs/packages-deb-tools.log" \
-			env -C "$src" dpkg-buildpackage -b -us -uc --no-check-builddeps
-		cp "$t"/deb/*.deb "$DIST/"
+		deb_package "$src" "pvapf release $RELEASE: the libvirt hook."
 		stage_end
 	fi
-	if [[ " ${FORMATS:-deb rpm} " == *" rpm "* ]]; then
+	if want rpm; then
 		stage_begin rpm-tools "pvapf-tools $UPSTREAM_VERSION-$RPM_RELEASE"
-		mkdir -p "$t/rpm/SPECS"
-		subst "$PKGDIR/rpm/pvapf-tools.spec.in" >"$t/rpm/SPECS/pvapf-tools.spec"
-		run_logged rpm-tools "$BUILD/logs/packages-rpm-tools.log" \
-			rpmbuild -bb --define "_topdir $t/rpm" --define "pvapf_stage $t/stage" \
-			--define "_build_id_links none" "$t/rpm/SPECS/pvapf-tools.spec"
-		cp "$t"/rpm/RPMS/*/*.rpm "$DIST/"
+		rpm_package "$PKGDIR/rpm/pvapf-tools.spec.in" "$t/stage" "$t/rpm"
 		stage_end
 	fi
 }
@@ -172,22 +173,22 @@ for F in "${FLAVOURS[@]}"; do
 	host | guest | test) ;;
 	*) die packages "" "unknown flavour '$F' (host, guest or test)" ;;
 	esac
-	WORK=$BUILD/pkg/$F${PVAPF_RELEASE_OVERRIDE:+-r$PVAPF_RELEASE_OVERRIDE}
-	OBJ=$BUILD/obj-$F${PVAPF_RELEASE_OVERRIDE:+-r$PVAPF_RELEASE_OVERRIDE}
+	WORK=$BUILD/pkg/$F$VARIANT
+	OBJ=$BUILD/obj-$F$VARIANT
 	scripts_t0=$(date +%s)
 	"$PVAPF_ROOT/scripts/build-kernel.sh" "$F"
 	grep -q '^CONFIG_MODULES=y' "$OBJ/.config" || die packages "" "the $F kernel has no modules: a package needs them"
 	stage_begin "stage-$F" "files of $F as installed, in $WORK/stage"
 	REL=$(stage_kernel "$F" "$OBJ" "$WORK/stage")
 	stage_end
-	if [[ " ${FORMATS:-deb rpm} " == *" deb "* ]]; then
+	if want deb; then
 		stage_begin "deb-$F" "$REL $DEB_PKG_VERSION"
 		build_deb
 		stage_end
 	fi
-	if [[ " ${FORMATS:-deb rpm} " == *" rpm "* ]]; then
+	if want rpm; then
 		stage_begin "rpm-$F" "$REL $UPSTREAM_VERSION-$RPM_RELEASE"
-		build_rpm
+		rpm_package "$PKGDIR/rpm/kernel.spec.in" "$WORK/stage" "$WORK/rpm"
 		stage_end
 	fi
 	echo "flavour $F: $(($(date +%s) - scripts_t0))s (kernel $REL)"

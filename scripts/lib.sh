@@ -57,8 +57,17 @@ load_version() {
 # kernel_localversion FLAVOUR: what follows the upstream version in the kernel release, naming
 # the Debian base, pvapf's release and the flavour (6.12.118+deb12-pvapf1-host), so that a
 # re-pinned base or a new pvapf release sorts newer and one release's flavours are a pair.
-# PVAPF_RELEASE from the environment overrides kernel/VERSION's (the upgrade test's N+1).
+# PVAPF_RELEASE_OVERRIDE from the environment overrides kernel/VERSION's PVAPF_RELEASE (the
+# upgrade test's N+1).
 kernel_localversion() {
 	local base=${DEB_VERSION##*~}
 	echo "+${base%%u*}-pvapf${PVAPF_RELEASE_OVERRIDE:-$PVAPF_RELEASE}-$1"
+}
+
+# tsc_khz_arg: "tsc_early_khz=N" for a kernel booted under QEMU TCG, whose guest TSC runs at
+# this machine's rate. Telling the guest that rate skips its PIT calibration, which under TCG
+# load sometimes fails ("tsc: Unable to calibrate against PIT") and leaves it without a usable
+# clock (hung boots, stalled guests). Empty where /proc/cpuinfo gives no rate.
+tsc_khz_arg() {
+	awk '/^cpu MHz/ { printf "tsc_early_khz=%d", $4 * 1000; exit }' /proc/cpuinfo
 }

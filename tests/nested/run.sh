@@ -64,11 +64,7 @@ need_cmd vmtest qemu-system-x86_64 qemu-system-x86
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 CONSOLE=$OUT/l1-console.log
-# TCG's guest TSC runs at the host TSC's rate. Telling L1 that rate skips its PIT
-# calibration, which under TCG load sometimes fails ("tsc: Unable to calibrate against
-# PIT") and leaves L1 without a usable clock (hung boots, stalled guests).
-TSC_KHZ=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
-TSC_ARG=${TSC_KHZ:+tsc_early_khz=$TSC_KHZ}
+TSC_ARG=$(tsc_khz_arg)
 # boot_l1: run L1 to the end; 125 if it did not reach init within $BOOT_TMO seconds.
 boot_l1() {
 	local qpid w

@@ -82,18 +82,17 @@ files_of() {
 # the root disk (a copy, made with mkfs.ext4 -d); pvapf-pkgtest.service reports to
 # /root/pkgtest.txt, copied to $W/NAME.txt. Console in $W/NAME-console.log.
 boot_root() {
-	local d=$1 name=$2 img=$W/$2.img mb tsc
+	local d=$1 name=$2 img=$W/$2.img mb
 	rm -f "$d/root/pkgtest.txt"
 	mb=$(($(du -sm "$d" | cut -f1) + 512))
 	rm -f "$img" && truncate -s "${mb}M" "$img"
 	mkfs.ext4 -q -F -d "$d" "$img" || { fail "$name: mkfs.ext4 -d"; return 1; }
-	tsc=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
 	local t0=$SECONDS
 	timeout -k 10 "${BOOT_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC -M microvm,acpi=off \
 		-m 1536 -smp 2 -nodefaults -no-reboot -display none -no-user-config \
 		-chardev file,id=con,path="$W/$name-console.log" -serial chardev:con \
 		-kernel "$d/$3" -initrd "$d/$4" \
-		-append "console=ttyS0 root=/dev/vda rw panic=-1 reboot=t tsc=reliable ${tsc:+tsc_early_khz=$tsc} pvapf.pkgtest" \
+		-append "console=ttyS0 root=/dev/vda rw panic=-1 reboot=t tsc=reliable $(tsc_khz_arg) pvapf.pkgtest" \
 		-drive file="$img",if=none,format=raw,id=root,cache=unsafe -device virtio-blk-device,drive=root \
 		2>"$W/$name-qemu.err"
 	debugfs -R "cat /root/pkgtest.txt" "$img" >"$W/$name.txt" 2>/dev/null
