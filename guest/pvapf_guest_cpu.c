@@ -19,7 +19,12 @@
  * reboot, kexec, crash) and while its emergency node is out ("paused", see
  * pvapf_token_table.c). The host drops the READYs it owes a switched-off
  * cpu and sends a wake-all when the cpu re-enables, so every sleeper from a
- * switched-off cpu is woken here and simply retries its fault.
+ * switched-off cpu is woken here and simply retries its fault. A pause
+ * starts in the READY interrupt with a bucket lock held, but EN = 0 can
+ * wait in the host for page-ins in flight, so the pause work writes it in
+ * process context and then ends the pause itself with a node allocated
+ * where it may sleep: it lasts one allocation, whether or not the emergency
+ * node's task ever comes.
  */
 #include <linux/cpu.h>
 #include <linux/init.h>
@@ -27,6 +32,7 @@
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/syscore_ops.h>
 #include <asm/apic.h>
 #include <asm/idtentry.h>
 #include <asm/irq_vectors.h>
@@ -34,6 +40,7 @@
 
 #include "pvapf_guest.h"
 #include "pvapf_guest_internal.h"
+#include "pvapf_guest_trace.h"
 
 DEFINE_STATIC_KEY_FALSE_RO(kvm_async_pf_enabled);
 DEFINE_PER_CPU(struct pvapf_guest_cpu, pvapf_guest_cpu);
@@ -90,12 +97,13 @@ static void pvapf_guest_start_this_cpu(struct pvapf_guest_cpu *c)
 	WRITE_ONCE(c->enabled, true);
 }
 
-void pvapf_guest_stop_this_cpu(void)
+void pvapf_guest_stop_this_cpu(bool pause)
 {
 	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
 
 	if (!c->enabled)
 		return;
+	trace_pvapf_apf_off(smp_processor_id(), pause);
 	wrmsrl(PVAPF_MSR_EN, 0);
 	WRITE_ONCE(c->enabled, false);
 }
@@ -110,8 +118,13 @@ void pvapf_guest_cpu_enable(void)
 	/* Before the early_initcall (which enables this cpu); pairs with its release. */
 	if (!smp_load_acquire(&pvapf_guest_table_published))
 		return;
-	if (c->enabled || READ_ONCE(c->paused))
+	if (c->enabled)
 		return;
+	/* Paused while down: the pause work ends it here, then resume_work enables. */
+	if (READ_ONCE(c->paused)) {
+		queue_work_on(smp_processor_id(), system_highpri_wq, &c->pause_work);
+		return;
+	}
 	pvapf_guest_start_this_cpu(c);
 }
 
@@ -122,17 +135,52 @@ void pvapf_guest_cpu_disable(bool shutdown)
 	if (!static_branch_likely(&kvm_async_pf_enabled))
 		return;
 	WRITE_ONCE(c->down, true);
-	pvapf_guest_stop_this_cpu();
+	pvapf_guest_stop_this_cpu(false);
 	/* On shutdown nothing will run the woken tasks anyway; acquire: table built. */
 	if (!shutdown && smp_load_acquire(&pvapf_guest_table_published))
 		pvapf_tt_wake_cpu(&pvapf_guest_table, smp_processor_id());
 }
 
-/* Token table hook: this cpu's emergency node went out (runs on @cpu). */
+/*
+ * Token table hook: this cpu's emergency node went out. Runs on @cpu in its
+ * READY interrupt with a bucket lock held, so it only queues the pause work.
+ */
 void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu)
 {
-	WRITE_ONCE(this_cpu_ptr(&pvapf_guest_cpu)->paused, true);
-	pvapf_guest_stop_this_cpu();
+	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
+
+	WRITE_ONCE(c->paused, true);
+	queue_work_on(cpu, system_highpri_wq, &c->pause_work);
+}
+
+static void pvapf_guest_pause_work(struct work_struct *work)
+{
+	struct pvapf_guest_cpu *c = container_of(work, struct pvapf_guest_cpu, pause_work);
+	struct pvapf_tt_node *spare;
+	bool off = false;
+
+	/* Irqs off on c->cpu: serialised with its READY and resume_work. */
+	local_irq_disable();
+	/* Elsewhere: the cpu went down (EN = 0, sleepers woken); it re-queues us when back. */
+	if (smp_processor_id() == c->cpu && READ_ONCE(c->paused) && c->enabled) {
+		pvapf_guest_stop_this_cpu(true);
+		off = true;
+	}
+	local_irq_enable();
+	/* The host has dropped the READYs it owed this cpu's sleepers. */
+	if (off)
+		pvapf_tt_wake_cpu(&pvapf_guest_table, c->cpu);
+
+	/* Here allocation may wait for memory, so the pause always ends. */
+	spare = kmem_cache_alloc(pvapf_tt_node_cache, GFP_KERNEL | __GFP_NOFAIL);
+	local_irq_disable();
+	/* Only c->cpu's READY claims its node: the node's token is stable here. */
+	if (smp_processor_id() == c->cpu &&
+	    pvapf_tt_reclaim_emergency(&pvapf_guest_table, c->cpu, spare))
+		spare = NULL;
+	local_irq_enable();
+	if (spare)
+		kmem_cache_free(pvapf_tt_node_cache, spare);
 }
 
 static void pvapf_guest_resume_work(struct irq_work *work)
@@ -140,7 +188,8 @@ static void pvapf_guest_resume_work(struct irq_work *work)
 	struct pvapf_guest_cpu *c = container_of(work, struct pvapf_guest_cpu, resume_work);
 
 	WRITE_ONCE(c->paused, false);
-	if (!READ_ONCE(c->down))
+	/* Still on if the pause ended before the pause work switched it off. */
+	if (!READ_ONCE(c->down) && !c->enabled)
 		pvapf_guest_start_this_cpu(c);
 }
 
@@ -193,6 +242,7 @@ static int __init pvapf_guest_late_init(void)
 
 		c->cpu = cpu;
 		init_irq_work(&c->resume_work, pvapf_guest_resume_work);
+		INIT_WORK(&c->pause_work, pvapf_guest_pause_work);
 		INIT_DELAYED_WORK(&c->retry_work, pvapf_guest_retry_ready);
 	}
 	if (pvapf_guest_table_init()) {
@@ -210,3 +260,30 @@ static int __init pvapf_guest_late_init(void)
 	return 0;
 }
 early_initcall(pvapf_guest_late_init);
+
+/*
+ * Resume from suspend or hibernation: kvm.c's syscore resume (registered in
+ * setup_arch) runs before the LAPIC's (core_initcall), so it finds the boot
+ * cpu's LAPIC disabled and skips the enable. Syscore resumes run in
+ * registration order, so this one, registered later, comes after the LAPIC's.
+ */
+static void pvapf_guest_syscore_resume(void *data)
+{
+	pvapf_guest_cpu_enable();
+}
+
+static const struct syscore_ops pvapf_guest_syscore_ops = {
+	.resume = pvapf_guest_syscore_resume,
+};
+
+static struct syscore pvapf_guest_syscore = {
+	.ops = &pvapf_guest_syscore_ops,
+};
+
+static int __init pvapf_guest_syscore_init(void)
+{
+	if (static_branch_likely(&kvm_async_pf_enabled))
+		register_syscore(&pvapf_guest_syscore);
+	return 0;
+}
+device_initcall(pvapf_guest_syscore_init);

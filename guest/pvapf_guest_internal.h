@@ -21,6 +21,8 @@
  *	clears it
  * @resume_work: re-enables APF on this cpu when its emergency node returns
  *	(the return can happen on any cpu, the MSR write must happen here)
+ * @pause_work: the pause's slow half, in process context on this cpu:
+ *	EN = 0, wake this cpu's sleepers, end the pause with a new node
  * @retry_work: retries a READY that found no node (token left un-ACKed)
  * @cpu: the cpu this state belongs to
  */
@@ -29,6 +31,7 @@ struct pvapf_guest_cpu {
 	bool paused;
 	bool down;
 	struct irq_work resume_work;
+	struct work_struct pause_work;
 	struct delayed_work retry_work;
 	int cpu;
 };
@@ -42,6 +45,7 @@ DECLARE_PER_CPU(struct pvapf_shared_area, pvapf_guest_area);
 #endif
 
 extern struct pvapf_token_table pvapf_guest_table;
+extern struct kmem_cache *pvapf_tt_node_cache;
 /* Set (release) once the table exists and APF may be enabled on cpus. */
 extern bool pvapf_guest_table_published;
 
@@ -74,7 +78,7 @@ struct pvapf_guest_events {
 
 extern struct pvapf_guest_events pvapf_guest_events;
 
-void pvapf_guest_stop_this_cpu(void);
+void pvapf_guest_stop_this_cpu(bool pause);
 void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu);
 void pvapf_guest_resume_cpu(struct pvapf_token_table *tt, int cpu);
 void pvapf_guest_retry_ready(struct work_struct *work);

@@ -33,6 +33,20 @@ TRACE_EVENT(pvapf_ready,
 		      __entry->result)
 );
 
+/* APF switched off on @cpu: for a pause, or because the cpu goes down. */
+TRACE_EVENT(pvapf_apf_off,
+	    TP_PROTO(int cpu, bool pause),
+	    TP_ARGS(cpu, pause),
+	    TP_STRUCT__entry(__field(int, cpu)
+			     __field(bool, pause)
+			     __field(bool, hardirq)),
+	    TP_fast_assign(__entry->cpu = cpu;
+			   __entry->pause = pause;
+			   __entry->hardirq = in_hardirq();),
+	    TP_printk("cpu %d why %s hardirq %d", __entry->cpu,
+		      __entry->pause ? "pause" : "down", __entry->hardirq)
+);
+
 #endif /* _PVAPF_GUEST_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH

@@ -33,22 +33,25 @@
  *
  * Allocation failure.  The dummy comes from ops->alloc_node() (atomic, may
  * fail), called with no lock held.  If it fails, the READY cpu hashes its
- * own preallocated emergency node instead, after pausing APF on itself
- * (ops->pause_apf()).  The host then sends that cpu neither NOT_PRESENT
- * nor the READYs it owes it, so it needs no second node, and every
- * sleeper whose NOT_PRESENT came there is woken now and retries its fault
- * synchronously.  Whoever unhashes the emergency node
- * (normally the task consuming it, on any cpu) returns it to its cpu and
- * calls ops->resume_apf().  Emergency ownership is an atomic flag per
- * cpu, taken before the pause and released after the resume, so pause and
- * resume calls for one cpu strictly alternate.  If memory is short and
- * the emergency node is already out, pvapf_tt_wake() returns DEFERRED:
- * the env leaves the token un-ACKed in the shared slot (the host cannot
- * deliver more READYs to that vCPU meanwhile) and retries later.  Nothing
- * spins and no wakeup is dropped.  pvapf_tt_reclaim_emergency() lets that
- * retry path swap a freshly allocated dummy in for the emergency node, so
- * a pause ends when memory returns even if the node's consumer never
- * comes (see "Stale dummies").
+ * own preallocated emergency node instead and pauses APF on itself
+ * (ops->pause_apf()): from then on a new waiter of that cpu does not sleep
+ * (PVAPF_WAIT_PAUSED).  The hook only records the pause; the env switches
+ * APF off later, in process context on that cpu, since the host may wait
+ * for page-ins in flight on EN = 0.  The host then sends that cpu neither
+ * NOT_PRESENT nor the READYs it owes it, so it needs no second node, and
+ * the env wakes that cpu's sleepers (pvapf_tt_wake_cpu()) to retry their
+ * faults synchronously.  Whoever unhashes the emergency node (normally the
+ * task consuming it, on any cpu) returns it to its cpu and calls
+ * ops->resume_apf().  The env ends the pause itself, even if that task
+ * never comes (see "Stale dummies"), by handing a node allocated where it
+ * may sleep to pvapf_tt_reclaim_emergency(), which swaps it in for the
+ * emergency node.  Emergency ownership is an atomic flag per cpu, taken
+ * before the pause and released after the resume, so pause and resume
+ * calls for one cpu strictly alternate.  If memory is short and the
+ * emergency node is already out, pvapf_tt_wake() returns DEFERRED: the env
+ * leaves the token un-ACKed in the shared slot (the host cannot deliver
+ * more READYs to that vCPU meanwhile) and retries later.  Nothing spins
+ * and no wakeup is dropped.
  *
  * Wake-all.  Wakes sleepers of every cpu, not just the cpu it arrived on:
  * READY is not promised on the NOT_PRESENT cpu, so a per-cpu wake-all
@@ -71,7 +74,8 @@
  * delivery (KVM never does it) at once.
  *
  * Stale dummies.  Only an orphan pushed out of its bucket's slots, or a
- * READY in flight across a pause, still leaves a dummy no task consumes:
+ * READY in flight across a pause, still leaves a dummy no task consumes
+ * (an emergency node among them is swapped out by the reclaim):
  * the price of never stranding a sleeper.  It costs one node, shows in
  * dummies_current, and is freed at destroy.
  *
@@ -488,11 +492,13 @@ enum pvapf_wait_result pvapf_tt_prepare_wait(struct pvapf_token_table *tt,
 		return PVAPF_WAIT_READY;
 	}
 	/*
-	 * Paused: the host dropped this token's READY.  Pairs with the pause
-	 * in pvapf_tt_wake(): paused is set before that wake_cpu scan takes
-	 * this bucket's lock, so a waiter hashed behind the scan sees it.
+	 * Paused: the host drops this token's READY once the env switches
+	 * APF off, or may still send it before: an orphan, so it is dropped.
+	 * paused is set before the env's wake_cpu scan takes this bucket's
+	 * lock, so a waiter hashed behind the scan sees it.
 	 */
 	if (unlikely(READ_ONCE(tt->cpus[cpu].paused))) {
+		tt_add_orphan(b, token);
 		raw_spin_unlock_irqrestore(&b->lock, flags);
 		return PVAPF_WAIT_PAUSED;
 	}
@@ -604,14 +610,6 @@ enum pvapf_wake_result pvapf_tt_wake(struct pvapf_token_table *tt,
 		tt->ops->free_node(tt, dummy);
 	if (res == PVAPF_WAKE_DEFERRED)
 		atomic_long_inc(&tt->deferred_wakes);
-	/*
-	 * APF is off here now, so the host dropped the READYs it owed this
-	 * cpu: wake their sleepers.  paused was set before this scan locks
-	 * each bucket, so a waiter of this cpu hashed behind the scan sees it
-	 * in prepare_wait and does not sleep.
-	 */
-	if (emergency)
-		tt_wake_matching(tt, cpu, PVAPF_TT_WOKEN_CPU);
 	return res;
 }
 
@@ -635,8 +633,8 @@ unsigned int pvapf_tt_wake_all(struct pvapf_token_table *tt)
  * @tt: table
  * @cpu: the cpu
  *
- * For when APF stops on @cpu (offline, suspend, kexec, reboot): the host
- * will never send their READYs.  Call after APF is off there.
+ * For when APF stops on @cpu (offline, suspend, kexec, reboot, a pause):
+ * the host will never send their READYs.  Call after APF is off there.
  *
  * Return: number of tasks woken.
  */
@@ -648,21 +646,26 @@ unsigned int pvapf_tt_wake_cpu(struct pvapf_token_table *tt, int cpu)
 }
 
 /**
- * pvapf_tt_reclaim_emergency - end @cpu's APF pause once memory is back
+ * pvapf_tt_reclaim_emergency - end @cpu's APF pause without its consumer
  * @tt: table
  * @cpu: cpu whose emergency node may be out
+ * @spare: a node from the env's allocator, e.g. allocated where it could
+ *	sleep; the table keeps it only if this returns true
  *
- * Replaces @cpu's hashed emergency node by a node from ops->alloc_node(),
- * returns it and resumes APF, without waiting for the node's consumer
- * (which may never come, see "Stale dummies").  Call from @cpu's deferred
- * retry path, serialised with pvapf_tt_wake(@cpu): that is the only
- * writer of the emergency node's token.
+ * Swaps @spare in for @cpu's hashed emergency node, returns that node and
+ * resumes APF, without waiting for the node's consumer (which may never
+ * come, see "Stale dummies").  Call serialised with pvapf_tt_wake(@cpu),
+ * the only claimer of the node (kernel: on @cpu with irqs off), so its
+ * token cannot change under us; that it is still hashed is checked under
+ * its bucket's lock.
  *
- * Return: true if the emergency node was reclaimed.
+ * Return: true if the emergency node was reclaimed (@spare is the table's
+ * now); false if it was home or its consumer has it (free @spare).
  */
-bool pvapf_tt_reclaim_emergency(struct pvapf_token_table *tt, int cpu)
+bool pvapf_tt_reclaim_emergency(struct pvapf_token_table *tt, int cpu,
+				struct pvapf_tt_node *spare)
 {
-	struct pvapf_tt_node *e, *n;
+	struct pvapf_tt_node *e;
 	struct pvapf_tt_bucket *b;
 	unsigned long flags;
 	bool swapped;
@@ -671,30 +674,24 @@ bool pvapf_tt_reclaim_emergency(struct pvapf_token_table *tt, int cpu)
 		return false;
 	if (!atomic_read(&tt->cpus[cpu].emergency_out))
 		return false;
-	n = tt->ops->alloc_node(tt);
-	if (!n)
-		return false;
 
 	e = &tt->cpus[cpu].emergency;
 	b = tt_bucket(tt, e->token);
 	raw_spin_lock_irqsave(&b->lock, flags);
-	/* Unhashed: its consumer has it and will return it itself. */
-	swapped = !hlist_unhashed(&e->link);
+	/* Not found: its consumer has it and will return it itself. */
+	swapped = tt_find(b, e->token) == e;
 	if (swapped) {
-		n->token = e->token;
-		n->cpu = cpu;
-		n->kind = PVAPF_TT_DUMMY;
-		hlist_add_before(&n->link, &e->link);
+		spare->token = e->token;
+		spare->cpu = cpu;
+		spare->kind = PVAPF_TT_DUMMY;
+		hlist_add_before(&spare->link, &e->link);
 		hlist_del_init(&e->link);
 	}
 	raw_spin_unlock_irqrestore(&b->lock, flags);
 
-	if (!swapped) {
-		tt->ops->free_node(tt, n);
-		return false;
-	}
-	tt_return_emergency(tt, cpu);
-	return true;
+	if (swapped)
+		tt_return_emergency(tt, cpu);
+	return swapped;
 }
 
 /**

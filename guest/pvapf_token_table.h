@@ -72,9 +72,12 @@ struct pvapf_tt_node {
  *	Called with a bucket lock held and irqs off: must not sleep.  The
  *	waiter cannot return from pvapf_tt_finish_wait() (and so cannot free
  *	@env) until the lock is dropped.
- * @pause_apf: stop APF on @cpu (kernel: write PVAPF_MSR_EN = 0) so the
- *	host stops sending NOT_PRESENT there and drops the READYs it owes it.
- *	Called on @cpu, in its READY handler, with a bucket lock held.
+ * @pause_apf: @cpu's emergency node went out: record it and, later, in
+ *	process context on @cpu, stop APF there (kernel: PVAPF_MSR_EN = 0,
+ *	which may wait for the host's page-ins in flight), then call
+ *	pvapf_tt_wake_cpu() (the host dropped the READYs it owed @cpu) and
+ *	end the pause with pvapf_tt_reclaim_emergency().  Called on @cpu, in
+ *	its READY handler, with a bucket lock held: must not block.
  * @resume_apf: re-enable APF on @cpu.  Called from any cpu with no table
  *	lock held; a remote cpu needs an IPI or deferred work in the kernel.
  *	pause/resume calls for one cpu strictly alternate.
@@ -107,7 +110,8 @@ enum pvapf_wake_result {
 	PVAPF_WAKE_WOKEN = 1,		/* the sleeper was woken */
 	PVAPF_WAKE_QUEUED,		/* no sleeper yet: dummy hashed */
 	PVAPF_WAKE_QUEUED_EMERGENCY,	/* same, with @cpu's emergency node;
-					 * APF now paused on @cpu
+					 * APF now paused on @cpu (see
+					 * ops->pause_apf)
 					 */
 	PVAPF_WAKE_ALL,			/* token was PVAPF_TOKEN_WAKE_ALL */
 	PVAPF_WAKE_SPURIOUS,		/* token 0 or repeated READY */
@@ -227,7 +231,8 @@ enum pvapf_wake_result pvapf_tt_wake(struct pvapf_token_table *tt,
 				     u32 token, int cpu);
 unsigned int pvapf_tt_wake_all(struct pvapf_token_table *tt);
 unsigned int pvapf_tt_wake_cpu(struct pvapf_token_table *tt, int cpu);
-bool pvapf_tt_reclaim_emergency(struct pvapf_token_table *tt, int cpu);
+bool pvapf_tt_reclaim_emergency(struct pvapf_token_table *tt, int cpu,
+				struct pvapf_tt_node *spare);
 
 void pvapf_tt_read_counters(struct pvapf_token_table *tt,
 			    struct pvapf_tt_counters *out);

@@ -236,9 +236,11 @@ static void test_wake_cpu(void)
 
 /*
  * Allocator down: READY on cpu 1 with no sleeper takes cpu 1's emergency
- * node, pauses APF there and wakes cpu 1's sleepers; a second such READY
- * is deferred; consuming the emergency node on another cpu resumes cpu 1;
- * reclaim swaps a real node in once memory is back.
+ * node and pauses APF there: a new waiter of cpu 1 does not sleep, a
+ * second such READY is deferred.  The pause work then switches APF off,
+ * wakes cpu 1's sleepers and swaps a node allocated where it may sleep in
+ * for the emergency node, ending the pause; the next pause is ended by the
+ * task consuming the node, and its work then finds nothing to do.
  */
 static void test_emergency_pause_resume(void)
 {
@@ -258,52 +260,91 @@ static void test_emergency_pause_resume(void)
 
 	CHECK(pvapf_tt_wake(&env.tt, 30, 1) == PVAPF_WAKE_QUEUED_EMERGENCY,
 	      "allocation failure did not use the emergency node");
-	CHECK(env.pauses[1] == 1 && env.paused[1] && env.pauses[0] == 0,
-	      "APF not paused on cpu 1 (and only there)");
-	CHECK(pvapf_tt_node_woken(&s1) == PVAPF_TT_WOKEN_CPU,
-	      "paused cpu's sleeper not woken");
-	CHECK(!pvapf_tt_node_woken(&s0), "other cpu's sleeper woken");
-	pvapf_tt_finish_wait(&env.tt, &s1);
+	CHECK(env.pauses[1] == 1 && env.paused[1] && env.pauses[0] == 0 &&
+	      env.work_pending[1], "APF not paused on cpu 1 (and only there)");
+	CHECK(!pvapf_tt_node_woken(&s1),
+	      "sleeper woken while its READY can still come");
 	CHECK(pvapf_tt_prepare_wait(&env.tt, &t, 31, 1, &p) ==
 	      PVAPF_WAIT_PAUSED, "new waiter slept on a paused cpu");
 	CHECK(pvapf_tt_wake(&env.tt, 32, 1) == PVAPF_WAKE_DEFERRED,
 	      "second miss on cpu 1 not deferred");
+	CHECK(pvapf_tt_wake(&env.tt, 31, 1) == PVAPF_WAKE_LATE,
+	      "READY of a paused wait not dropped");
+
+	/* The pause work, with atomic allocations still failing. */
+	tt_env_run_work(&env, 1);
+	CHECK(pvapf_tt_node_woken(&s1) == PVAPF_TT_WOKEN_CPU,
+	      "paused cpu's sleeper not woken");
+	CHECK(!pvapf_tt_node_woken(&s0), "other cpu's sleeper woken");
+	CHECK(env.resumes[1] == 1 && !env.paused[1] && env.reclaims == 1,
+	      "pause work did not end the pause");
+	pvapf_tt_finish_wait(&env.tt, &s1);
 	CHECK(pvapf_tt_wake(&env.tt, 20, 1) == PVAPF_WAKE_WOKEN,
 	      "READY with a sleeper needs no memory");
 	pvapf_tt_finish_wait(&env.tt, &s0);
 
-	/* The faulting task consumes the emergency node on cpu 0. */
-	CHECK(pvapf_tt_prepare_wait(&env.tt, &t, 30, 0, &p) ==
-	      PVAPF_WAIT_READY, "emergency dummy not consumed");
-	CHECK(env.resumes[1] == 1 && !env.paused[1], "cpu 1 not resumed");
-
 	/* Retry of the deferred token: still no memory, emergency again. */
 	CHECK(pvapf_tt_wake(&env.tt, 32, 1) == PVAPF_WAKE_QUEUED_EMERGENCY,
-	      "deferred retry did not reuse the returned emergency node");
-	CHECK(!pvapf_tt_reclaim_emergency(&env.tt, 1),
-	      "reclaim succeeded without memory");
-	shim_alloc_inject_off();
-	CHECK(!pvapf_tt_reclaim_emergency(&env.tt, 0),
-	      "reclaim on a cpu whose node is home");
-	CHECK(pvapf_tt_reclaim_emergency(&env.tt, 1), "reclaim failed");
-	CHECK(env.resumes[1] == 2 && !env.paused[1],
-	      "reclaim did not resume cpu 1");
-	CHECK(pvapf_tt_prepare_wait(&env.tt, &t, 32, 0, &p) ==
+	      "deferred retry did not reuse the reclaimed emergency node");
+	CHECK(pvapf_tt_prepare_wait(&env.tt, &t, 30, 0, &p) ==
 	      PVAPF_WAIT_READY, "swapped-in dummy not consumed");
-	CHECK(env.resumes[1] == 2, "consuming a swapped dummy resumed again");
+	CHECK(env.resumes[1] == 1, "consuming a swapped dummy resumed");
+	/* The faulting task consumes the emergency node on cpu 0. */
+	CHECK(pvapf_tt_prepare_wait(&env.tt, &t, 32, 0, &p) ==
+	      PVAPF_WAIT_READY, "emergency dummy not consumed");
+	CHECK(env.resumes[1] == 2 && !env.paused[1], "cpu 1 not resumed");
+	tt_env_run_work(&env, 1);
+	CHECK(env.resumes[1] == 2 && env.reclaims == 1,
+	      "pause work acted on an ended pause");
 
 	c = counters(&env);
 	CHECK(c.emergency_uses == 2 && c.paused_periods == 2,
 	      "emergency_uses %llu paused_periods %llu",
 	      (unsigned long long)c.emergency_uses,
 	      (unsigned long long)c.paused_periods);
-	CHECK(c.deferred_wakes == 1, "deferred_wakes %llu",
-	      (unsigned long long)c.deferred_wakes);
+	CHECK(c.deferred_wakes == 1 && c.late_readies == 1,
+	      "deferred_wakes %llu late_readies %llu",
+	      (unsigned long long)c.deferred_wakes,
+	      (unsigned long long)c.late_readies);
 	CHECK(c.dummies_current == 0 && c.sleepers_current == 0,
 	      "table not empty");
 	finish(&res, &env, warns, 0, live0);
 	tt_parker_destroy(&p);
 	tt_report("emergency_pause_resume", &res, NULL);
+}
+
+/*
+ * A READY whose task will never come (killed, or its orphan record pushed
+ * out) finds no memory: cpu 0's emergency node is hashed and APF paused
+ * there.  Nothing ever consumes the node, so only the env's own work item
+ * (run as the kernel queues it) can end the pause.
+ */
+static void test_pause_ends_without_consumer(void)
+{
+	struct tt_result res = { 0 };
+	struct pvapf_tt_counters c;
+	struct tt_env env;
+	long warns = shim_warn_count();
+	long live0 = live_blocks();
+
+	CHECK(tt_env_init(&env, 1, 0) == 0, "init failed");
+	shim_alloc_inject(GFP_ATOMIC, 1, 1);
+	CHECK(pvapf_tt_wake(&env.tt, 40, 0) == PVAPF_WAKE_QUEUED_EMERGENCY,
+	      "allocation failure did not use the emergency node");
+	CHECK(env.pauses[0] == 1, "APF not paused");
+	/* Atomic allocations still fail: the env's work must not need one. */
+	tt_env_run_work(&env, 0);
+	c = counters(&env);
+	CHECK(env.resumes[0] == 1 && !env.paused[0],
+	      "pause not ended by the env's work (%ld pauses, %ld resumes)",
+	      env.pauses[0], env.resumes[0]);
+	CHECK(c.paused_periods == 1 && c.dummies_current == 1,
+	      "paused_periods %llu dummies %llu",
+	      (unsigned long long)c.paused_periods,
+	      (unsigned long long)c.dummies_current);
+	/* The READY stays remembered: its task, if it comes, still finds it. */
+	finish(&res, &env, warns, 1, live0);
+	tt_report("pause_ends_without_consumer", &res, NULL);
 }
 
 /* The waiter hashes itself while the waker is allocating its dummy. */
@@ -554,6 +595,7 @@ int main(void)
 	test_wake_all_token();
 	test_wake_cpu();
 	test_emergency_pause_resume();
+	test_pause_ends_without_consumer();
 	test_waiter_arrives_during_alloc();
 	test_cancel_wait();
 	test_late_ready_after_wake_all();

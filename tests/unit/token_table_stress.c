@@ -11,11 +11,12 @@
  * scheduler would run it again.  Host threads pop owed READYs in random
  * order and deliver them on the NOT_PRESENT cpu or, cross_pct of the time,
  * on another one (allowed by the ABI).  DEFERRED leaves the token in the
- * cpu's READY slot, blocking that cpu's READYs until a retry (which first
- * tries pvapf_tt_reclaim_emergency(), like the kernel's irq_work).
- * pause_apf() makes the host drop READYs owed for NOT_PRESENTs of that cpu
- * and stop sending it NOT_PRESENT (those faults then resolve
- * synchronously); resume_apf() turns it back on.
+ * cpu's READY slot, blocking that cpu's READYs until a retry.  A pause
+ * queues the env's pause work (tt_env_run_work(), as the kernel's), which
+ * host threads run like a kworker: its switch-off makes the host drop
+ * READYs owed for NOT_PRESENTs of that cpu and stop sending it NOT_PRESENT
+ * (those faults then resolve synchronously); resume_apf() turns it back
+ * on.  Nothing else ends a pause: no reclaim the kernel does not do.
  *
  * Every fault is recorded and checked at the end: each sleeper woken
  * exactly once, by its READY or else by a pause or wake-all; each READY
@@ -25,7 +26,8 @@
  *
  * PVAPF_STRESS_SCALE (default 1) scales the fault counts,
  * PVAPF_STRESS_SEED (default 1) seeds the generators,
- * PVAPF_STRESS_TIMEOUT (seconds, default 60) bounds each test.
+ * PVAPF_STRESS_TIMEOUT (seconds, default 60) bounds each test,
+ * PVAPF_STRESS_ONLY=NAME runs one test.
  */
 #include <sched.h>
 #include <stdio.h>
@@ -67,6 +69,10 @@ struct stress_cfg {
 	unsigned long fail_period;	/* GFP_ATOMIC injection pattern */
 	unsigned long fail_count;
 	unsigned int wake_all_us;	/* >0: inject wake-alls this often */
+	unsigned int work_skip_pct;	/* kworker latency: a queued pause
+					 * work waits this percent of the
+					 * host loop's passes
+					 */
 	bool sloppy_host;		/* keeps delivering READYs to paused
 					 * cpus: the only way to hit DEFERRED
 					 */
@@ -129,9 +135,9 @@ struct stress {
 	long wait_res[NR_RES];
 	long wake_res[NR_RES];
 	long pause_check_failures;
+	int check_after_off[MAX_CPUS];	/* pause work: check at next enter */
 	long exactly_once_failures;
 	long wake_all_events;
-	long reclaims;
 	long lost_wakeups;
 };
 
@@ -209,15 +215,23 @@ static void drop_owed(struct stress *s, int cpu)
 	pthread_mutex_unlock(&s->host_lock);
 }
 
-static void host_on_pause(struct tt_env *env, int cpu)
+/* The pause work's EN = 0 (cpu_lock held); not if the pause ended. */
+static bool host_switch_off(struct tt_env *env, int cpu)
 {
 	struct stress *s = env->ctx;
+	bool off;
 
 	pthread_mutex_lock(&s->host_lock);
-	s->apf_on[cpu] = false;
-	if (!s->cfg->sloppy_host)
-		drop_owed_locked(s, cpu);
+	/* A resume clears paused before it takes host_lock to turn APF on. */
+	off = __atomic_load_n(&env->paused[cpu], __ATOMIC_SEQ_CST);
+	if (off) {
+		s->apf_on[cpu] = false;
+		if (!s->cfg->sloppy_host)
+			drop_owed_locked(s, cpu);
+		s->check_after_off[cpu] = 1;
+	}
 	pthread_mutex_unlock(&s->host_lock);
+	return off;
 }
 
 static void host_on_resume(struct tt_env *env, int cpu)
@@ -234,6 +248,14 @@ static void check_paused_cpu(struct stress *s, int cpu)
 {
 	unsigned int k;
 
+	pthread_mutex_lock(&s->host_lock);
+	/* Still off since the switch-off: its wake_cpu scan is done. */
+	if (s->apf_on[cpu] || !s->check_after_off[cpu]) {
+		pthread_mutex_unlock(&s->host_lock);
+		return;
+	}
+	s->check_after_off[cpu] = 0;
+	pthread_mutex_unlock(&s->host_lock);
 	for (k = 0; k < s->cfg->tasks_per_cpu; k++) {
 		struct task *t = &s->tasks[cpu][k];
 
@@ -258,8 +280,23 @@ static void record_wake(struct stress *s, struct owed o, int cpu,
 	rec->deliveries++;
 	rec->ready_res = r;
 	rec->ready_cpu = cpu;
-	if (r == PVAPF_WAKE_QUEUED_EMERGENCY)
-		check_paused_cpu(s, cpu);
+}
+
+/* The pause work's irqs-off sections on @cpu. */
+static void work_cpu_enter(struct tt_env *env, int cpu)
+{
+	struct stress *s = env->ctx;
+
+	pthread_mutex_lock(&s->cpu_lock[cpu]);
+	/* The second section follows the switch-off's wake_cpu scan. */
+	check_paused_cpu(s, cpu);
+}
+
+static void work_cpu_exit(struct tt_env *env, int cpu)
+{
+	struct stress *s = env->ctx;
+
+	pthread_mutex_unlock(&s->cpu_lock[cpu]);
 }
 
 /* The env's deferred-READY retry for @cpu (cpu_lock held). */
@@ -268,8 +305,6 @@ static void retry_slot(struct stress *s, int cpu)
 	struct owed o = s->slot[cpu];
 	enum pvapf_wake_result r;
 
-	if (pvapf_tt_reclaim_emergency(&s->env.tt, cpu))
-		inc(&s->reclaims);
 	sti(&s->slot_busy[cpu], 0);
 	r = pvapf_tt_wake(&s->env.tt, o.token, cpu);
 	record_wake(s, o, cpu, r);
@@ -336,7 +371,7 @@ static bool host_idle(struct stress *s)
 	if (!ldi(&s->producers_done))
 		return false;
 	for (c = 0; c < s->cfg->nr_cpus; c++)
-		if (ldi(&s->slot_busy[c]))
+		if (ldi(&s->slot_busy[c]) || ldi(&s->env.work_pending[c]))
 			return false;
 	pthread_mutex_lock(&s->host_lock);
 	idle = !s->nr_owed;
@@ -354,7 +389,6 @@ static void *host_thread(void *arg)
 	struct thread_arg *ta = arg;
 	struct stress *s = ta->s;
 	u64 rng = seed * 7919 + ta->id * 104729 + 1;
-	unsigned long iter = 0;
 	unsigned int c;
 
 	while (!ldi(&s->abort)) {
@@ -370,15 +404,12 @@ static void *host_thread(void *arg)
 			}
 			pthread_mutex_unlock(&s->cpu_lock[c]);
 		}
-		/* The env's timer: end pauses whose node nobody consumes. */
-		if (!(++iter % 64)) {
-			for (c = 0; c < s->cfg->nr_cpus; c++) {
-				if (!ldi(&s->env.paused[c]))
-					continue;
-				pthread_mutex_lock(&s->cpu_lock[c]);
-				if (pvapf_tt_reclaim_emergency(&s->env.tt, c))
-					inc(&s->reclaims);
-				pthread_mutex_unlock(&s->cpu_lock[c]);
+		/* The kworkers: each cpu's pause work, when queued. */
+		for (c = 0; c < s->cfg->nr_cpus; c++) {
+			if (ldi(&s->env.work_pending[c]) &&
+			    rnd(&rng) % 100 >= s->cfg->work_skip_pct) {
+				tt_env_run_work(&s->env, c);
+				did = true;
 			}
 		}
 		if (deliver_one(s, &rng))
@@ -612,9 +643,19 @@ static void verify(struct stress *s, struct tt_result *res,
 		TT_CHECK(res, r->deliveries == 1 || r->dropped,
 			 "token %u READY never delivered", r->token);
 		TT_CHECK(res, r->wait_res == PVAPF_WAIT_SLEEP ||
-			 r->wait_res == PVAPF_WAIT_READY,
+			 r->wait_res == PVAPF_WAIT_READY ||
+			 r->wait_res == PVAPF_WAIT_PAUSED,
 			 "token %u: prepare_wait result %u", r->token,
 			 r->wait_res);
+		if (r->wait_res == PVAPF_WAIT_PAUSED) {
+			/* Paused before switched off: READY late or stale. */
+			TT_CHECK(res, !r->deliveries || queued || late,
+				 "token %u: paused wait's READY result %u",
+				 r->token, r->ready_res);
+			if (r->deliveries && queued)
+				stale++;
+			continue;
+		}
 		if (r->wait_res == PVAPF_WAIT_READY) {
 			TT_CHECK(res, r->deliveries == 1 && queued,
 				 "token %u consumed a dummy nobody queued",
@@ -747,7 +788,9 @@ static void run_stress(const struct stress_cfg *cfg)
 		TT_CHECK(&res, false, "tt_env_init failed");
 		goto out;
 	}
-	s->env.on_pause = host_on_pause;
+	s->env.switch_off = host_switch_off;
+	s->env.cpu_enter = work_cpu_enter;
+	s->env.cpu_exit = work_cpu_exit;
 	s->env.on_resume = host_on_resume;
 	s->env.ctx = s;
 	if (cfg->collide_buckets) {
@@ -810,10 +853,6 @@ static void run_stress(const struct stress_cfg *cfg)
 	}
 	TT_CHECK(&res, !ld(&s->lost_wakeups), "lost wakeup: %ld threads timed out",
 		 ld(&s->lost_wakeups));
-	/* Stale emergency nodes: the env's timer would reclaim them. */
-	for (i = 0; i < cfg->nr_cpus; i++)
-		if (pvapf_tt_reclaim_emergency(&s->env.tt, i))
-			inc(&s->reclaims);
 	if (!res.failed)
 		verify(s, &res, &stale);
 	pvapf_tt_read_counters(&s->env.tt, &c);
@@ -836,10 +875,11 @@ static void run_stress(const struct stress_cfg *cfg)
 	TT_CHECK(&res, shim_warn_count() == warns, "WARN_ON fired");
 
 	tt_report(cfg->name, &res,
-		  "%lu faults, %lu ops, %.2fs: wbw %llu, emergency %llu, deferred %llu, pause-woken %lu, wake-all %llu (woke %lu), late %llu, stale %lu, peak %llu, sync %ld",
+		  "%lu faults, %lu ops, %.2fs: wbw %llu, emergency %llu (reclaimed %ld, paused waits %ld), deferred %llu, pause-woken %lu, wake-all %llu (woke %lu), late %llu, stale %lu, peak %llu, sync %ld",
 		  s->nr_faults, ops, now() - t0,
 		  (unsigned long long)c.woken_before_wait,
-		  (unsigned long long)c.emergency_uses,
+		  (unsigned long long)c.emergency_uses, ld(&s->env.reclaims),
+		  ld(&s->wait_res[PVAPF_WAIT_PAUSED]),
 		  (unsigned long long)c.deferred_wakes,
 		  count_faults(s, PVAPF_WAIT_SLEEP, PVAPF_TT_WOKEN_CPU),
 		  (unsigned long long)c.wake_all,
@@ -854,6 +894,149 @@ out:
 	free(s->owed);
 	free(s->recs);
 	free(s);
+}
+
+/* ---- reclaim racing the emergency node's consumer and its next claim ---- */
+
+/*
+ * Cpu 1's READY handler (cpu_lock[1] held) hashes its emergency node for
+ * token i while allocation fails; a task on cpu 0 consumes it, which
+ * returns the node, and the next READY claims it again for token i + 1,
+ * in another bucket.  Meanwhile cpu 1's work item reclaims the node the
+ * way the kernel's does.  A reclaim that reads the node's token outside
+ * the READY handler's serialisation locks the wrong bucket.
+ */
+struct reclaim_race {
+	struct tt_env env;
+	pthread_mutex_t cpu_lock;	/* cpu 1 "irqs off" */
+	u32 published;			/* token of the last READY, or 0 */
+	u32 last;
+	int done;
+	long bad_waits;
+};
+
+static void race_cpu_enter(struct tt_env *env, int cpu)
+{
+	struct reclaim_race *r = env->ctx;
+
+	(void)cpu;
+	pthread_mutex_lock(&r->cpu_lock);
+}
+
+static void race_cpu_exit(struct tt_env *env, int cpu)
+{
+	struct reclaim_race *r = env->ctx;
+
+	(void)cpu;
+	pthread_mutex_unlock(&r->cpu_lock);
+}
+
+static void *race_ready_thread(void *arg)
+{
+	struct reclaim_race *r = arg;
+	u32 token;
+
+	for (token = 1; token <= r->last; token++) {
+		/* One READY in flight: wait until its task took it. */
+		while (__atomic_load_n(&r->published, __ATOMIC_ACQUIRE))
+			sched_yield();
+		pthread_mutex_lock(&r->cpu_lock);
+		pvapf_tt_wake(&r->env.tt, token, 1);
+		pthread_mutex_unlock(&r->cpu_lock);
+		__atomic_store_n(&r->published, token, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static void *race_task_thread(void *arg)
+{
+	struct reclaim_race *r = arg;
+	struct pvapf_tt_node node;
+	struct tt_parker p;
+	u32 token = 0;
+
+	tt_parker_init(&p, false);
+	while (token < r->last) {
+		token = __atomic_load_n(&r->published, __ATOMIC_ACQUIRE);
+		if (!token) {
+			sched_yield();
+			continue;
+		}
+		if (pvapf_tt_prepare_wait(&r->env.tt, &node, token, 0, &p) !=
+		    PVAPF_WAIT_READY) {
+			inc(&r->bad_waits);
+			pvapf_tt_finish_wait(&r->env.tt, &node);
+		}
+		__atomic_store_n(&r->published, 0, __ATOMIC_RELEASE);
+	}
+	sti(&r->done, 1);
+	tt_parker_destroy(&p);
+	return NULL;
+}
+
+static void *race_work_thread(void *arg)
+{
+	struct reclaim_race *r = arg;
+
+	/* Cpu 1's kworker. */
+	while (!ldi(&r->done))
+		tt_env_run_work(&r->env, 1);
+	return NULL;
+}
+
+static void run_reclaim_race(void)
+{
+	struct reclaim_race *r = calloc(1, sizeof(*r));
+	struct tt_result res = { 0 };
+	pthread_t t[3];
+	struct pvapf_tt_counters c;
+	long warns = shim_warn_count();
+	unsigned long leaks;
+	double t0 = now();
+
+	r->last = (u32)(200000 * scale);
+	pthread_mutex_init(&r->cpu_lock, NULL);
+	if (tt_env_init(&r->env, 2, 0)) {
+		TT_CHECK(&res, false, "tt_env_init failed");
+		goto out;
+	}
+	r->env.cpu_enter = race_cpu_enter;
+	r->env.cpu_exit = race_cpu_exit;
+	r->env.ctx = r;
+	/* Every other atomic allocation fails: claims and reclaims both run. */
+	shim_alloc_inject(GFP_ATOMIC, 2, 1);
+	pthread_create(&t[0], NULL, race_ready_thread, r);
+	pthread_create(&t[1], NULL, race_task_thread, r);
+	pthread_create(&t[2], NULL, race_work_thread, r);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	pthread_join(t[2], NULL);
+	shim_alloc_inject_off();
+	pvapf_tt_read_counters(&r->env.tt, &c);
+	TT_CHECK(&res, !r->bad_waits, "%ld tasks found no node for their READY",
+		 r->bad_waits);
+	TT_CHECK(&res, c.woken_before_wait == r->last,
+		 "woken_before_wait %llu, want %u",
+		 (unsigned long long)c.woken_before_wait, r->last);
+	TT_CHECK(&res, c.dummies_current == 0, "%llu dummies left",
+		 (unsigned long long)c.dummies_current);
+	TT_CHECK(&res, c.emergency_uses > 0 && ld(&r->env.reclaims) > 0,
+		 "emergency uses %llu, reclaims %ld: the race never ran",
+		 (unsigned long long)c.emergency_uses, ld(&r->env.reclaims));
+	TT_CHECK(&res, r->env.pauses[1] == r->env.resumes[1] &&
+		 !r->env.order_errors, "cpu 1: %ld pauses, %ld resumes",
+		 r->env.pauses[1], r->env.resumes[1]);
+	leaks = tt_env_destroy(&r->env);
+	TT_CHECK(&res, !leaks, "destroy found %lu nodes", leaks);
+	TT_CHECK(&res, !ld(&r->env.nodes_live), "%ld nodes leaked",
+		 ld(&r->env.nodes_live));
+	TT_CHECK(&res, shim_warn_count() == warns, "WARN_ON fired");
+	tt_report("stress_reclaim_race", &res,
+		  "%u READYs, %.2fs: emergency %llu, reclaimed %ld",
+		  r->last, now() - t0, (unsigned long long)c.emergency_uses,
+		  ld(&r->env.reclaims));
+out:
+	free(r);
 }
 
 static const struct stress_cfg tests[] = {
@@ -881,9 +1064,10 @@ static const struct stress_cfg tests[] = {
 	{
 		.name = "stress_deferred_retry",
 		.nr_cpus = 4, .tasks_per_cpu = 16, .nr_hosts = 2,
-		.faults = 600000, .cross_pct = 100, .delay_pct = 100,
+		.faults = 300000, .cross_pct = 100, .delay_pct = 100,
 		.delay_spin = 20000, .newest_pct = 100,
 		.fail_period = 1024, .fail_count = 768, .sloppy_host = true,
+		.work_skip_pct = 80,
 		.need_emergency = true, .need_deferred = true,
 	},
 	{
@@ -905,7 +1089,7 @@ static const struct stress_cfg tests[] = {
 
 int main(void)
 {
-	const char *v;
+	const char *v, *only;
 	unsigned int i;
 
 	v = getenv("PVAPF_STRESS_SCALE");
@@ -917,7 +1101,11 @@ int main(void)
 	v = getenv("PVAPF_STRESS_TIMEOUT");
 	if (v && atoi(v) > 0)
 		timeout_s = atoi(v);
+	only = getenv("PVAPF_STRESS_ONLY");
 	for (i = 0; i < ARRAY_SIZE(tests); i++)
-		run_stress(&tests[i]);
+		if (!only || !strcmp(only, tests[i].name))
+			run_stress(&tests[i]);
+	if (!only || !strcmp(only, "stress_reclaim_race"))
+		run_reclaim_race();
 	return tt_report_exit_code();
 }

@@ -83,8 +83,7 @@ static void env_pause_apf(struct pvapf_token_table *tt, int cpu)
 	if (__atomic_exchange_n(&env->paused[cpu], 1, __ATOMIC_SEQ_CST))
 		add(&env->order_errors, 1);
 	add(&env->pauses[cpu], 1);
-	if (env->on_pause)
-		env->on_pause(env, cpu);
+	__atomic_store_n(&env->work_pending[cpu], 1, __ATOMIC_RELEASE);
 }
 
 static void env_resume_apf(struct pvapf_token_table *tt, int cpu)
@@ -141,4 +140,56 @@ int tt_env_init(struct tt_env *env, unsigned int nr_cpus,
 unsigned long tt_env_destroy(struct tt_env *env)
 {
 	return pvapf_tt_destroy(&env->tt);
+}
+
+static void cpu_enter(struct tt_env *env, int cpu)
+{
+	if (env->cpu_enter)
+		env->cpu_enter(env, cpu);
+}
+
+static void cpu_exit(struct tt_env *env, int cpu)
+{
+	if (env->cpu_exit)
+		env->cpu_exit(env, cpu);
+}
+
+/* As the kernel's pvapf_guest_pause_work(). */
+static void pause_work(struct tt_env *env, int cpu)
+{
+	struct pvapf_tt_node *spare;
+	bool off = false;
+
+	cpu_enter(env, cpu);
+	if (__atomic_load_n(&env->paused[cpu], __ATOMIC_SEQ_CST))
+		off = env->switch_off ? env->switch_off(env, cpu) : true;
+	cpu_exit(env, cpu);
+	if (off)
+		pvapf_tt_wake_cpu(&env->tt, cpu);
+	spare = kmalloc(sizeof(*spare), GFP_KERNEL);
+	if (!spare) {
+		/* The kernel's work re-queues itself. */
+		__atomic_store_n(&env->work_pending[cpu], 1, __ATOMIC_RELEASE);
+		return;
+	}
+	add(&env->node_allocs, 1);
+	add(&env->nodes_live, 1);
+	cpu_enter(env, cpu);
+	if (pvapf_tt_reclaim_emergency(&env->tt, cpu, spare)) {
+		add(&env->reclaims, 1);
+		spare = NULL;
+	}
+	cpu_exit(env, cpu);
+	if (spare)
+		env_free_node(&env->tt, spare);
+}
+
+void tt_env_run_work(struct tt_env *env, int cpu)
+{
+	/* A work item never runs twice at once; a new queueing waits. */
+	if (__atomic_exchange_n(&env->work_running[cpu], 1, __ATOMIC_ACQUIRE))
+		return;
+	if (__atomic_exchange_n(&env->work_pending[cpu], 0, __ATOMIC_ACQUIRE))
+		pause_work(env, cpu);
+	__atomic_store_n(&env->work_running[cpu], 0, __ATOMIC_RELEASE);
 }

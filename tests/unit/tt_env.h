@@ -47,14 +47,33 @@ struct tt_env {
 	long nodes_live;
 	long node_allocs;
 	long node_frees;
-	/* Optional test hooks, run inside pause_apf/resume_apf. */
-	void (*on_pause)(struct tt_env *env, int cpu);
+	/* Per cpu: 1 while the kernel would have its pause work queued. */
+	int work_pending[TT_ENV_MAX_CPUS];
+	int work_running[TT_ENV_MAX_CPUS];
+	/* Emergency nodes the pause work swapped out. */
+	long reclaims;
+	/*
+	 * Optional test hooks.  cpu_enter/cpu_exit bracket what the kernel
+	 * runs on the cpu with irqs off; switch_off is APF going off there
+	 * (EN = 0), false if the pause already ended; on_resume runs inside
+	 * resume_apf.
+	 */
+	void (*cpu_enter)(struct tt_env *env, int cpu);
+	void (*cpu_exit)(struct tt_env *env, int cpu);
+	bool (*switch_off)(struct tt_env *env, int cpu);
 	void (*on_resume)(struct tt_env *env, int cpu);
 	void *ctx;
 };
 
 int tt_env_init(struct tt_env *env, unsigned int nr_cpus,
 		unsigned int hash_bits);
+/*
+ * Run @cpu's pause work if pause_apf queued it, as the kernel's
+ * (guest/pvapf_guest_cpu.c) runs it: switch APF off, wake the cpu's
+ * sleepers, end the pause with a node allocated where it may sleep.
+ * A deferred READY's retry is the caller's to drive.
+ */
+void tt_env_run_work(struct tt_env *env, int cpu);
 /* Destroys the table; returns pvapf_tt_destroy()'s leak count. */
 unsigned long tt_env_destroy(struct tt_env *env);
 

@@ -39,17 +39,33 @@ pvapf_workload() {
 	return $rc
 }
 
+# offline_while_sleeping PID: wait until some task sleeps on a token (bounded by the life of
+# the workload PID: the fill and pageout before its re-reads take a while), then take cpu1
+# away and bring it back. RESULT hotplug sleepers_at_offline=N toggled=0|1
+offline_while_sleeping() {
+	# Report the count that ended the wait: a second read races with the sleepers' wake-up.
+	n=0
+	while [ "$n" = 0 ] && kill -0 "$1" 2>/dev/null; do n=$(pvapf_counter sleepers_current); done
+	echo "RESULT hotplug sleepers_at_offline=$n"
+	toggled=1
+	echo 0 >/sys/devices/system/cpu/cpu1/online && echo 1 >/sys/devices/system/cpu/cpu1/online &&
+		toggled=0
+	echo "RESULT hotplug toggled=$toggled"
+}
+
 # Snapshot the pvapf host counters of this VM in L1 (see hooks/host-counters).
 host_snapshot() { l1_call host-counters "$1"; }
 
-# The pvapf guest's tracepoints: guest_trace_on, then guest_trace_count WORD prints
-# "RESULT WORD pvapf_not_present=N pvapf_ready=N" and stops tracing.
+# The pvapf guest's tracepoints: guest_trace_on [EVENT] (default: all of them), then
+# guest_trace_count WORD prints "RESULT WORD pvapf_not_present=N pvapf_ready=N
+# pvapf_apf_off_pause=N pvapf_apf_off_pause_hardirq=N" (APF switched off for a pause, and
+# of those, from an interrupt handler) and stops tracing.
 GTRACE=/sys/kernel/tracing
 guest_trace_on() {
 	mount -t tracefs tracefs $GTRACE 2>/dev/null
 	echo 16384 >$GTRACE/buffer_size_kb
 	echo >$GTRACE/trace
-	echo 1 >$GTRACE/events/pvapf_guest/enable
+	echo 1 >"$GTRACE/events/pvapf_guest/${1:-.}/enable"
 }
 
 guest_trace_count() {
@@ -57,5 +73,7 @@ guest_trace_count() {
 	echo "RESULT $1 $(awk '
 		/ pvapf_not_present:/ { np++ }
 		/ pvapf_ready:/ { r++ }
-		END { printf "pvapf_not_present=%d pvapf_ready=%d", np, r }' $GTRACE/trace)"
+		/ pvapf_apf_off: .* why pause / { p++; if (/ hardirq 1$/) ph++ }
+		END { printf "pvapf_not_present=%d pvapf_ready=%d pvapf_apf_off_pause=%d pvapf_apf_off_pause_hardirq=%d",
+			np, r, p, ph }' $GTRACE/trace)"
 }

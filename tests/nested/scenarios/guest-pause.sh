@@ -1,0 +1,72 @@
+# shellcheck shell=sh
+# The pvapf guest's APF pause (guest/README.md, "Pause"): READYs that find no memory. failslab
+# fails every atomic allocation from the guest's pvapf_tt_node cache, so each READY that beats
+# its task (common here: the host delivers READYs on the other vCPU) takes its cpu's emergency
+# node and pauses APF there; cpu1 goes offline and back while tasks sleep. Every pause must
+# end, promptly once failslab is off, APF must be back on both vCPUs, and APF must be switched
+# off for a pause only outside the READY interrupt (pvapf_apf_off events): there the host can
+# hold EN = 0 for a page-in in flight while the vCPU holds a token-table lock.
+L1_KERNEL=pvapf
+SWAP=disk
+L0_TIMEOUT=1200
+L2_MEM=256
+L2_SMP=2
+L1_SMP=1
+
+FAILSLAB=/sys/kernel/debug/failslab
+
+# Fail every non-sleeping allocation from pvapf_tt_node, and only those, quietly.
+failslab_on() {
+	echo 1 >/sys/kernel/slab/pvapf_tt_node/failslab && echo Y >$FAILSLAB/cache-filter &&
+		echo Y >$FAILSLAB/ignore-gfp-wait && echo 0 >$FAILSLAB/verbose &&
+		echo -1 >$FAILSLAB/times && echo 100 >$FAILSLAB/probability
+}
+
+# unpaused_within SECS: 1 once no cpu is paused, 0 if one still is after SECS (by the clock).
+unpaused_within() {
+	end=$(($(date +%s) + $1))
+	until [ "$(pvapf_counter cpus_paused)" = 0 ]; do
+		[ "$(date +%s)" -gt "$end" ] && echo 0 && return
+	done
+	echo 1
+}
+
+l2_main() {
+	l1_call host-set debug_ready_other_vcpu 1 || return 1
+	armed=0
+	failslab_on && armed=1
+	echo "RESULT failslab armed=$armed"
+	guest_trace_on pvapf_apf_off
+	pvapf_counters before
+	memtouch --mib 128 --threads 8 --rounds 2 </dev/console &
+	pid=$!
+	offline_while_sleeping $pid
+	wait $pid
+	rc=$?
+	echo 0 >$FAILSLAB/probability
+	echo "RESULT settle unpaused=$(unpaused_within 10)"
+	pvapf_counters after
+	guest_trace_count trace
+	return $rc
+}
+
+l1_main() {
+	echo always >/sys/kernel/pvapf/default_policy
+	run_l2 pause pvapf
+	check_pvapf_guest pause 2
+	l2_ok pause || return 0
+	check_cmp "pause: failslab armed on pvapf_tt_node" "$(l2_result pause failslab armed)" -eq 1
+	check_cmp "pause: READYs found no memory and paused APF" \
+		"$(pvapf_delta pause emergency_uses)" -gt 0
+	check_cmp "pause: APF was switched off for pauses" \
+		"$(l2_result pause trace pvapf_apf_off_pause)" -gt 0
+	check_cmp "pause: ...never from the READY interrupt" \
+		"$(l2_result pause trace pvapf_apf_off_pause_hardirq)" -eq 0
+	check_cmp "pause: no cpu paused within 10s of memory coming back" \
+		"$(l2_result pause settle unpaused)" -eq 1
+	check_cmp "pause: every pause ended" "$(pvapf_delta pause paused_periods)" -eq \
+		"$(pvapf_delta pause emergency_uses)"
+	check_cmp "pause: tasks were asleep when cpu1 went offline" \
+		"$(l2_result pause hotplug sleepers_at_offline)" -gt 0
+	check_cmp "pause: cpu1 went offline and came back" "$(l2_result pause hotplug toggled)" -eq 0
+}
