@@ -97,16 +97,21 @@ static void env_resume_apf(struct pvapf_token_table *tt, int cpu)
 		env->on_resume(env, cpu);
 }
 
-static struct pvapf_tt_node *env_alloc_node(struct pvapf_token_table *tt)
+/* A counted node: the table's atomic dummies and the pause work's spare. */
+static struct pvapf_tt_node *env_node_alloc(struct tt_env *env, gfp_t gfp)
 {
-	struct tt_env *env = env_of(tt);
-	struct pvapf_tt_node *n = kmalloc(sizeof(*n), GFP_ATOMIC);
+	struct pvapf_tt_node *n = kmalloc(sizeof(*n), gfp);
 
 	if (n) {
 		add(&env->node_allocs, 1);
 		add(&env->nodes_live, 1);
 	}
 	return n;
+}
+
+static struct pvapf_tt_node *env_alloc_node(struct pvapf_token_table *tt)
+{
+	return env_node_alloc(env_of(tt), GFP_ATOMIC);
 }
 
 static void env_free_node(struct pvapf_token_table *tt,
@@ -166,14 +171,12 @@ static void pause_work(struct tt_env *env, int cpu)
 	cpu_exit(env, cpu);
 	if (off)
 		pvapf_tt_wake_cpu(&env->tt, cpu);
-	spare = kmalloc(sizeof(*spare), GFP_KERNEL);
+	spare = env_node_alloc(env, GFP_KERNEL);
 	if (!spare) {
 		/* The kernel's work re-queues itself. */
 		__atomic_store_n(&env->work_pending[cpu], 1, __ATOMIC_RELEASE);
 		return;
 	}
-	add(&env->node_allocs, 1);
-	add(&env->nodes_live, 1);
 	cpu_enter(env, cpu);
 	if (pvapf_tt_reclaim_emergency(&env->tt, cpu, spare)) {
 		add(&env->reclaims, 1);
