@@ -32,7 +32,7 @@ ALL_CONFIGS=$(sed -n "/^BENCH_CONFIG_TABLE='/,/^'/p" "$SCEN_FILE" | awk 'NF > 1 
 if [ $MODE = quick ]; then
 	: "${BENCH_CONFIGS:=apf-off,pvapf,pvapf-off}" "${BENCH_REPS:=1}" "${BENCH_MIB:=64}" "${BENCH_SECS:=4}"
 	# 2x, not 4x: a 4x cap this small now and then gets the VMM OOM-killed while it thrashes
-	: "${BENCH_RATIOS:=1,2}" "${BENCH_THREADS:=2}" "${BENCH_SWAPS:=disk}"
+	: "${BENCH_RATIOS:=2}" "${BENCH_THREADS:=2}" "${BENCH_SWAPS:=disk}"
 else
 	# Sized for nested TCG on 2 cores; larger sizes only stretch the run. Two swap types:
 	# zram (synchronous) and slowdisk, the virtio disk behind dm-delay: a swap-in that waits

@@ -1,8 +1,10 @@
 # shellcheck shell=sh
-# The pvapf guest's APF pause (guest/README.md, "Pause"): READYs that find no memory. failslab
-# fails every atomic allocation from the guest's pvapf_tt_node cache, so each READY that beats
-# its task (common here: the host delivers READYs on the other vCPU) takes its cpu's emergency
-# node and pauses APF there; cpu1 goes offline and back while tasks sleep. Every pause must
+# The pvapf guest's APF pause (guest/README.md, "Pause"): READYs that find no memory. The host
+# delivers every READY on the other vCPU (debug_ready_other_vcpu, which the ABI allows and
+# stock hosts never do), so READYs often beat their tasks (wake-before-wait). failslab fails
+# every atomic allocation from the guest's pvapf_tt_node cache, so each READY that beats its
+# task takes its cpu's emergency node and pauses APF there; cpu1 goes offline and back while
+# tasks sleep. Every pause must
 # end, promptly once failslab is off, APF must be back on both vCPUs, and APF must be switched
 # off for a pause only outside the READY interrupt (pvapf_apf_off events): there the host can
 # hold EN = 0 for a page-in in flight while the vCPU holds a token-table lock.
@@ -47,6 +49,7 @@ l2_main() {
 	echo "RESULT settle unpaused=$(unpaused_within 10)"
 	pvapf_counters after
 	guest_trace_count trace
+	host_snapshot after
 	return $rc
 }
 
@@ -56,6 +59,10 @@ l1_main() {
 	check_pvapf_guest pause 2
 	l2_ok pause || return 0
 	check_cmp "pause: failslab armed on pvapf_tt_node" "$(l2_result pause failslab armed)" -eq 1
+	check_cmp "pause: the host delivered READYs on the other vCPU" \
+		"$(host_counter pause after ready_forwarded)" -gt 1000
+	check_cmp "pause: some READYs arrived before their task slept (wake-before-wait)" \
+		"$(pvapf_delta pause woken_before_wait)" -gt 0
 	check_cmp "pause: READYs found no memory and paused APF" \
 		"$(pvapf_delta pause emergency_uses)" -gt 0
 	check_cmp "pause: APF was switched off for pauses" \

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
-# The pvapf host (L1 = our kernel) with our guest and with Debian's unmodified guest:
-# NOT_PRESENT/READY flow, counters and tracepoints agree, every task finishes and nothing is
-# left outstanding; the per-VM sysfs policy directory works as a libvirt hook would use it
+# The pvapf host (L1 = our kernel) with our guest (Debian's unmodified guest too on the debug
+# L1; on the test L1 baseline-stock-apf runs it): NOT_PRESENT/READY flow, counters and
+# tracepoints agree, every task finishes and nothing is left outstanding; the per-VM sysfs policy directory works as a libvirt hook would use it
 # and refuses bad values; policy "off" gives no async faults; bad guest MSR writes get #GP
 # and are counted, never a host WARN (panic_on_warn is set in L1). The "reclaim" run pages
 # each swapped-in page out again while its async fault is pending (an mmu-notifier
@@ -50,7 +50,7 @@ l1_main() {
 	l1_debug && mib=32
 	run_l2 pv pvapf pvapf.mode=sysfs pvapf.mib=$mib
 	check_cmp "pv: nothing outstanding once the VM is gone" "$(global_outstanding)" -eq 0
-	run_l2 stock stock pvapf.mib=$mib
+	l1_debug && run_l2 stock stock pvapf.mib=$mib
 	echo off >/sys/kernel/pvapf/default_policy
 	run_l2 off pvapf pvapf.mib=$mib
 	echo adaptive >/sys/kernel/pvapf/default_policy
@@ -59,7 +59,7 @@ l1_main() {
 
 	check_pvapf_guest pv 1
 	l2_ok pv && check_pv
-	l2_ok stock && check_stock
+	l1_debug && l2_ok stock && check_stock
 	l2_ok off && check_off
 	check_default_policy
 	l2_ok badmsr && check_badmsr
