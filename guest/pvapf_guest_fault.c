@@ -13,8 +13,8 @@
  * into user mode with interrupts on. Should one arrive in kernel mode or with
  * interrupts off anyway, sleeping is impossible: the token is forgotten (its
  * READY will be dropped as late) and the access is simply retried; the host
- * finds the same page still pending and holds the vCPU until it is in. That
- * stalls one vCPU, exactly as without APF, instead of panicking.
+ * finds the same page still pending and halts the vCPU until it is in (taking
+ * interrupts if they are on), instead of panicking.
  */
 #include <linux/entry-common.h>
 #include <linux/kvm_para.h>

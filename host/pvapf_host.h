@@ -30,8 +30,9 @@ int pvapf_host_get_msr(struct kvm_vcpu *vcpu, u32 msr, u64 *data);
 
 /*
  * Fault path: called when the page backing @fault needs I/O.  True: an async
- * fault was started and the guest got NOT_PRESENT (retry the instruction
- * later).  False: fault the page in synchronously, then call
+ * fault was started and the guest got NOT_PRESENT, or the vCPU halts
+ * (KVM_REQ_APF_HALT) until the page is in or an interrupt comes: retry the
+ * instruction.  False: fault the page in synchronously, then call
  * pvapf_host_sync_done().
  */
 bool pvapf_host_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
@@ -41,7 +42,7 @@ void pvapf_host_sync_done(struct kvm_vcpu *vcpu);
 
 /* KVM_REQ_APF_READY: deliver completed faults (READY) the guest can take. */
 void pvapf_host_deliver_ready(struct kvm_vcpu *vcpu);
-/* A completed fault waits for delivery: the vCPU must not stay blocked. */
+/* A completed fault waits for delivery, or ends a halt: the vCPU must not stay blocked. */
 bool pvapf_host_has_ready(struct kvm_vcpu *vcpu);
 
 #endif /* _PVAPF_HOST_H */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvapf_host_fault.c - a fault that needs I/O: decide whether it goes async
- * (the policy is in pvapf_host_policy.c) and start it, or time the
- * synchronous swap-in.  The async fault's work item is in pvapf_host_work.c.
+ * (the policy is in pvapf_host_policy.c) and start it, halt the vCPU while
+ * the page comes in, or time the synchronous swap-in.  The async fault's
+ * work item is in pvapf_host_work.c.
  */
 #include <linux/kvm_host.h>
 
@@ -80,6 +81,50 @@ static bool pvapf_start_async(struct kvm_vcpu *vcpu, struct kvm_page_fault *faul
 	return true;
 }
 
+/*
+ * Why a fault may halt the vCPU instead of a synchronous page-in: the guest
+ * cannot be told NOT_PRESENT, or already was for this gfn.  The other reasons
+ * stay synchronous: policy off, a full queue, adaptive's choice, no memory.
+ */
+static bool pvapf_halt_reason(enum pvapf_host_decision d)
+{
+	return d == PVAPF_DECIDE_CANNOT_DELIVER || d == PVAPF_DECIDE_REPEATED;
+}
+
+/*
+ * Read the page in the background (a work item with no NOT_PRESENT, so no
+ * READY is owed) and halt the vCPU: interrupts and the work's completion
+ * wake it, and the guest's retry halts again until the page is in.  Timer
+ * ticks, IPIs and TLB shootdowns reach the guest meanwhile, as with stock
+ * KVM, instead of waiting for the whole page-in.  False: synchronous, for
+ * the reason left in *d.
+ */
+static bool pvapf_halt(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
+		       enum pvapf_host_decision *d)
+{
+	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
+	struct pvapf_host_work *w;
+
+	if (!pvapf_can_halt(vcpu))
+		return false;
+	/* A work item for this gfn is already on its way: wait for that one. */
+	if (!pvapf_gfn_outstanding(pv, fault->gfn)) {
+		if (pv->outstanding >= READ_ONCE(pvapf_vm(vcpu->kvm)->max_outstanding)) {
+			*d = PVAPF_DECIDE_QUEUE_FULL;
+			return false;
+		}
+		w = pvapf_work_alloc(vcpu, fault);
+		if (!w) {
+			*d = PVAPF_DECIDE_NOMEM;
+			return false;
+		}
+		pvapf_work_queue(vcpu, w);
+	}
+	pvapf_count(vcpu, PVAPF_HC_HALTED);
+	kvm_make_request(KVM_REQ_APF_HALT, vcpu);
+	return true;
+}
+
 bool pvapf_host_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
@@ -95,6 +140,8 @@ bool pvapf_host_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 			return true;
 		d = PVAPF_DECIDE_NOMEM;
 	}
+	if (pvapf_halt_reason(d) && pvapf_halt(vcpu, fault, &d))
+		return true;
 	pvapf_count(vcpu, pvapf_sync_counter[d]);
 	trace_pvapf_host_sync(vcpu->vcpu_id, fault->addr, d);
 	/* The synchronous swap-in is timed too: it feeds the adaptive policy. */

@@ -40,6 +40,22 @@ bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu)
 	return is_paging(vcpu);
 }
 
+/*
+ * No NOT_PRESENT, but the vCPU can wait for the page halted, taking
+ * interrupts meanwhile (stock KVM's APF halt): interrupts on, no event
+ * pending.  A vCPU that owns its cpu (HLT in the guest) spins instead, as
+ * with stock KVM, unless it could have had NOT_PRESENT.
+ */
+bool pvapf_can_halt(struct kvm_vcpu *vcpu)
+{
+	if (!lapic_in_kernel(vcpu) || kvm_event_needs_reinjection(vcpu) ||
+	    kvm_is_exception_pending(vcpu))
+		return false;
+	if (kvm_hlt_in_guest(vcpu->kvm) && !pvapf_can_deliver_not_present(vcpu))
+		return false;
+	return kvm_arch_interrupt_allowed(vcpu);
+}
+
 bool pvapf_inject_not_present(struct kvm_vcpu *vcpu, u32 token)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);

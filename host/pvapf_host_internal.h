@@ -120,6 +120,7 @@ void pvapf_drop_forwarded(struct kvm_vcpu *vcpu);
 
 /* pvapf_host_inject.c */
 bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu);
+bool pvapf_can_halt(struct kvm_vcpu *vcpu);
 bool pvapf_inject_not_present(struct kvm_vcpu *vcpu, u32 token);
 bool pvapf_inject_ready(struct kvm_vcpu *vcpu, u32 token);
 bool pvapf_ready_slot_free(struct kvm_vcpu *vcpu);

@@ -155,11 +155,16 @@ static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 	pvapf_map_completed(vcpu, w);
 	pv->recent[pv->recent_next++ % PVAPF_HOST_RECENT] = w->gfn;
 
-	if (pv->enabled && w->injected &&
+	/* A halt's work (pvapf_host_fault.c): waking the vCPU was all it owed. */
+	if (!w->injected) {
+		pvapf_work_retire(w);
+		return;
+	}
+	if (pv->enabled &&
 	    READ_ONCE(pvapf_vm(vcpu->kvm)->debug_ready_other_vcpu) &&
 	    pvapf_forward_ready(vcpu, w->token)) {
 		pvapf_count(vcpu, PVAPF_HC_READY_FORWARDED);
-	} else if (pv->enabled && w->injected && pvapf_inject_ready(vcpu, w->token)) {
+	} else if (pv->enabled && pvapf_inject_ready(vcpu, w->token)) {
 		pvapf_count(vcpu, PVAPF_HC_READY);
 		trace_pvapf_host_ready(vcpu->vcpu_id, w->token, w->cr2_or_gpa, ns);
 	} else {
@@ -168,12 +173,34 @@ static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 	pvapf_work_retire(w);
 }
 
+/*
+ * A halt's work items owe no READY: they complete even while a READY cannot
+ * go, or the halted vCPU would wake for them again and again.
+ */
+static void pvapf_complete_halts(struct kvm_vcpu *vcpu)
+{
+	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
+	struct pvapf_host_work *w, *n;
+	LIST_HEAD(halts);
+
+	spin_lock(&pv->done_lock);
+	list_for_each_entry_safe(w, n, &pv->done, done_link)
+		if (!w->injected)
+			list_move_tail(&w->done_link, &halts);
+	spin_unlock(&pv->done_lock);
+	list_for_each_entry_safe(w, n, &halts, done_link) {
+		list_del(&w->done_link);
+		pvapf_complete(vcpu, w);
+	}
+}
+
 void pvapf_host_deliver_ready(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 	struct pvapf_host_forwarded f;
 	struct pvapf_host_work *w;
 
+	pvapf_complete_halts(vcpu);
 	if (!pv->enabled)
 		pvapf_drop_forwarded(vcpu);
 	for (;;) {
@@ -207,6 +234,9 @@ bool pvapf_host_has_ready(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
+	/* Halted for a page-in (pvapf_host_fault.c): any completion may be it. */
+	if (vcpu->arch.apf.halted && !list_empty_careful(&pv->done))
+		return true;
 	/* While a READY awaits its ACK the guest must run, not the queue. */
 	if (pv->ready_pending || (pv->enabled && !kvm_lapic_enabled(vcpu)))
 		return false;

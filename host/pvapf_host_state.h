@@ -51,7 +51,8 @@
 		   PVAPF_HC(BAD_MSR_WRITE,		bad_msr_write),		\
 		   PVAPF_HC(ENABLE_LAPIC_DISABLED,	enable_lapic_disabled),	\
 		   PVAPF_HC(READY_FORWARDED,		ready_forwarded),	\
-		   PVAPF_HC(RECLAIMED_BEFORE_MAP,	reclaimed_before_map))
+		   PVAPF_HC(RECLAIMED_BEFORE_MAP,	reclaimed_before_map),	\
+		   PVAPF_HC(HALTED,			halted))
 
 #define PVAPF_HC(id, ...)	PVAPF_HC_##id
 enum pvapf_host_counter {

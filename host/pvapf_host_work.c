@@ -178,4 +178,6 @@ void pvapf_work_cancel_all(struct kvm_vcpu *vcpu)
 		pvapf_count(vcpu, PVAPF_HC_CANCELLED);
 	}
 	pv->outstanding = 0;
+	/* A halt waited for one of these: gone, the guest's retry decides anew. */
+	vcpu->arch.apf.halted = false;
 }

@@ -38,6 +38,8 @@
 #include "apic.h"
 #include "ucall_common.h"
 
+#include "kvm_test_util.h"
+
 #include "pvapf_abi.h"
 
 #define TEST_SLOT	1
@@ -116,27 +118,6 @@ static void guest_code(uint64_t gva, uint64_t pages)
 	GUEST_DONE();
 }
 
-/* The next ucall of the guest, which must be a SYNC of @stage. */
-static struct ucall run_to_stage(struct kvm_vcpu *vcpu, uint64_t stage)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-	switch (get_ucall(vcpu, &uc)) {
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(uc);
-		break;
-	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[0] == stage, "guest at stage %lu, want %lu",
-			    (unsigned long)uc.args[0], (unsigned long)stage);
-		break;
-	default:
-		TEST_FAIL("unexpected ucall %lu", (unsigned long)uc.cmd);
-	}
-	return uc;
-}
-
 /* The pvapf sysfs directories of the VMs process @pid made (glob them into @g). */
 static size_t vm_dirs(pid_t pid, glob_t *g)
 {
@@ -163,22 +144,6 @@ static void vm_sysfs_write(const char *name, const char *val)
 	TEST_ASSERT(fd >= 0, "open %s", path);
 	TEST_ASSERT(write(fd, val, strlen(val)) == (ssize_t)strlen(val), "write %s", path);
 	close(fd);
-}
-
-/* A number from a "name value" file (pvapf counters), -1 if it is not there. */
-static long file_value(const char *path, const char *key)
-{
-	char name[64];
-	long v, found = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2)
-		if (!strcmp(name, key))
-			found = v;
-	fclose(f);
-	return found;
 }
 
 static long now_ms(void)

@@ -219,12 +219,15 @@ count_paths() {
 	echo $n
 }
 
-# vm_outstanding [PID]: async faults in flight in the VMs process PID made (default: all VMs),
-# from the pvapf host's debugfs counters; 0 where there are none.
-vm_outstanding() {
-	awk '$1 == "outstanding" { s += $2 } END { print s + 0 }' \
-		/sys/kernel/debug/kvm/"${1:+$1-}"*/pvapf_counters 2>/dev/null
+# vm_sum NAME [PID]: the pvapf host counter NAME summed over the VMs process PID made (default:
+# all VMs), from the host's debugfs counters; 0 where there are none.
+vm_sum() {
+	awk -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' \
+		/sys/kernel/debug/kvm/"${2:+$2-}"*/pvapf_counters 2>/dev/null
 }
+
+# vm_outstanding [PID]: page-ins in flight (async faults and halts) in those VMs.
+vm_outstanding() { vm_sum outstanding "$@"; }
 
 # global_outstanding: async faults in flight on the pvapf host, all VMs.
 global_outstanding() { cat /sys/kernel/pvapf/outstanding; }

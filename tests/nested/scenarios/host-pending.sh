@@ -5,7 +5,9 @@
 # (tests/kvm/pending_fault_test.c), no L2 kernel. Also run with the debug kernel as
 # L1 (KASAN, lockdep, kmemleak), whose KVM is modular: there kvm_amd and kvm are unloaded
 # as soon as the killed VMM's VM lets go of them, and reloaded. Also the APF MSRs written
-# host-initiated, as a restore or an incoming migration does (tests/kvm/msr_restore_test.c).
+# host-initiated, as a restore or an incoming migration does (tests/kvm/msr_restore_test.c),
+# and a fault no NOT_PRESENT can go for (CPL 0, APF off) while interrupts are on: the vCPU
+# halts, taking its timer interrupts, while the page-in is held (tests/kvm/halt_wait_test.c).
 SWAP=none
 L0_TIMEOUT=900
 
@@ -86,5 +88,13 @@ l1_main() {
 		[ "$rb" = "$want" ] || check_cmp "msrrestore: $name reads back $rb" \
 			"$(grep -c "^RESULT msrrestore case=$name .* readback=$rb\$" /results/msrrestore.log)" -eq 1
 	done
+	# Stock KVM halts such a vCPU until the page is in or an interrupt comes; a synchronous
+	# page-in on the vCPU thread would take no interrupt for the whole hold.
+	/bin/halt_wait_test >/results/halt.log 2>&1
+	check_cmp "halt: test program ran to its end (log: halt.log)" "$?" -eq 0
+	check_cmp "halt: timer interrupts reached the guest while its page-in was held" \
+		"$(result_in /results/halt.log halt ticks_held)" -gt 0
+	check_cmp "halt: the host halted the vCPU for the fault (halted)" \
+		"$(result_in /results/halt.log halt halted)" -gt 0
 	l1_debug && check_debug_kernel
 }

@@ -44,11 +44,13 @@ l1_main() {
 	# Poll for the condition while that L2 runs, for at most 5 minutes by the clock: a count
 	# of polls is no bound where each poll is slow (the debug L1), and an L2 that ended early
 	# can never show one. The guest re-reads far longer.
+	# Killed once its workload has had NOT_PRESENT and page-ins are in flight (earlier, the
+	# guest's own kernel-mode faults may be in flight as halts).
 	n=0 end=$(($(date +%s) + 300))
 	while [ "$(date +%s)" -lt $end ] && kill -0 $bg 2>/dev/null; do
 		n=$(vm_outstanding)
 		n=${n:-0}
-		[ "$n" -gt 0 ] && break
+		[ "$n" -gt 0 ] && [ "$(vm_sum not_present)" -gt 0 ] && break
 		usleep 10000
 	done
 	# shellcheck disable=SC2046 # one pid per QEMU
