@@ -138,13 +138,18 @@ build_deb() {
 	mv "$src/debian/stage" "$WORK/stage"
 }
 
-# pvapf-tools: one per build, whatever the flavours (the libvirt hook; apfstat to come).
+# pvapf-tools: one per build, whatever the flavours (the libvirt hook, apfstat).
 build_tools() {
 	local t=$BUILD/pkg/tools$VARIANT src
 	F=tools REL=
-	rm -rf "$t" && mkdir -p "$t/stage/usr/libexec/pvapf" "$t/stage/etc/libvirt/hooks/qemu.d"
+	rm -rf "$t" && mkdir -p "$t/stage/usr/libexec/pvapf" "$t/stage/etc/libvirt/hooks/qemu.d" \
+		"$t/stage/usr/sbin" "$t/stage/usr/share/man/man8"
 	run_logged tools "$BUILD/logs/packages-tools.log" make -C "$PVAPF_ROOT/libvirt-hooks" OUT="$t/bin"
+	run_logged tools "$BUILD/logs/packages-apfstat.log" make -C "$PVAPF_ROOT/tools/apfstat" OUT="$t/bin"
 	install -s -m 0755 "$t/bin/pvapf-hook" "$t/stage/usr/libexec/pvapf/"
+	install -s -m 0755 "$t/bin/apfstat" "$t/stage/usr/sbin/"
+	# compressed by dh_compress, and in pvapf-tools.spec
+	install -m 0644 "$PVAPF_ROOT/tools/apfstat/apfstat.8" "$t/stage/usr/share/man/man8/"
 	# libvirt runs every executable in qemu.d (>= 6.5); the binary stays in libexec
 	ln -s /usr/libexec/pvapf/pvapf-hook "$t/stage/etc/libvirt/hooks/qemu.d/50-pvapf"
 	cp "$TREE/COPYING" "$t/COPYING"
@@ -158,7 +163,7 @@ build_tools() {
 		cp "$PKGDIR/deb/copyright" "$src/debian/"
 		cp "$PKGDIR/deb/tools.postinst" "$src/debian/pvapf-tools.postinst"
 		cp "$PKGDIR/deb/tools.postrm" "$src/debian/pvapf-tools.postrm"
-		deb_package "$src" "pvapf release $RELEASE: the libvirt hook."
+		deb_package "$src" "pvapf release $RELEASE: the libvirt hook and apfstat."
 		stage_end
 	fi
 	if want rpm; then

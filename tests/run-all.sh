@@ -72,6 +72,8 @@ if stage tree scripts/prepare-tree.sh; then
 fi
 # the libvirt hook against its table of domain XMLs (ASan+UBSan)
 stage hook tests/hook/run.sh
+# apfstat against fake hosts and guests (ASan+UBSan), its refusals and its man page
+stage apfstat tests/apfstat/run.sh
 [ "$TIER" = check ] && finish
 
 # --- test: the kernels and the nested scenarios ---

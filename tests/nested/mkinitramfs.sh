@@ -116,6 +116,10 @@ l1)
 	for t in "$BUILD"/vmtest/l1bin/*; do
 		[ -f "$t" ] && cp "$t" "$STAGE/bin/"
 	done
+	# apfstat, as pvapf-tools ships it (static here: L1 has no libc of its own)
+	run_logged initramfs "$BUILD/logs/apfstat-l1.log" make -C "$PVAPF_ROOT/tools/apfstat" \
+		OUT="$BUILD/vmtest/apfstat" STATIC=1
+	cp "$BUILD/vmtest/apfstat/apfstat" "$STAGE/bin/"
 	cp "$VM"/hooks/* "$STAGE/pvapf/hooks/"
 	for h in $(bench_col 4); do cp "$PVAPF_ROOT/$h" "$STAGE/pvapf/hooks/"; done
 	mkdir -p "$STAGE/pvapf/l2"

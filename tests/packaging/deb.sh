@@ -2,6 +2,7 @@
 # The test flavour's .debs, as an operator installs them (packaging/README.md):
 #  - lintian on each package;
 #  - pvapf-tools: the libvirt hook installed where libvirt looks, running from the root;
+#    apfstat run as root in the booted system;
 #  - installed with dpkg into a Debian 12 root (initramfs-tools builds the initrd), an external
 #    module built by DKMS against the headers package, the installed /vmlinuz booted under
 #    QEMU TCG to systemd's multi-user target;
@@ -68,6 +69,7 @@ boot_root "$R" boot-N "$(link_target "$R" vmlinuz)" "$(link_target "$R" initrd.i
 	check_boot boot-N "$REL" &&
 	check_eq "boot-N: the DKMS module loads" "$(report boot-N dkms_path)" \
 		"/lib/modules/$REL/updates/dkms/pvapf_dkms_hello.ko"
+[ -f "$W/boot-N.txt" ] && check_apfstat boot-N
 
 # --- upgrade to N+1: the metapackages move to it, dkms builds for it, /vmlinuz follows
 # shellcheck disable=SC2046

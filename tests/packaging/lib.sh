@@ -122,6 +122,12 @@ check_boot() {
 		test "$(report "$n" pvapf_guest_symbols)" -gt 0
 }
 
+# check_apfstat NAME: pvapf-tools' apfstat ran as root in that boot and saw the pvapf host (no VMs)
+check_apfstat() {
+	check "$1: apfstat --json ran (exit $(report "$1" apfstat_rc)): $(report "$1" apfstat)" \
+		grep -qx 'apfstat {"mode": "host", "vms": \[\]} *' "$W/$1.txt"
+}
+
 # check_hook ROOT: pvapf-tools put the libvirt hook where libvirt runs hooks, and it runs
 # there: a domain without pvapf passes, a bad attribute is refused naming it
 check_hook() {

@@ -35,6 +35,7 @@ check "%posttrans made the initrd (kernel-install, then dracut's hook)" test -s 
 check "depmod ran" test -s "$R/lib/modules/$REL/modules.dep"
 check_hook "$R"
 boot_root "$R" boot-rpm "boot/vmlinuz-$REL" "boot/initrd.img-$REL" && check_boot boot-rpm "$REL"
+[ -f "$W/boot-rpm.txt" ] && check_apfstat boot-rpm
 
 check "rpm -e" with_mounts "$R" rpm --root "$R" --dbpath /var/lib/rpm --nodeps -e kernel-pvapf-test-devel \
 	kernel-pvapf-test pvapf-tools

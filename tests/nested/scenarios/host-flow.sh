@@ -90,6 +90,15 @@ check_pv() {
 	check_cmp "pv: ...and the guest counted it" "$(l2_result pv before wake_all)" -ge 1
 	check_cmp "pv: per-vCPU counters (1 vCPU) = VM counters" \
 		"$(host_counter pv after-vcpu0 async_started)" -eq "$(host_counter pv after async_started)"
+	# apfstat right after that snapshot: the one VM (no libvirt domain: "-"), its policy, at
+	# least the snapshot's async faults, and its one vCPU
+	a=/results/pv-apfstat-after.txt
+	check_cmp "pv: apfstat lists the VM, no domain ($(sed -n 2p $a))" "$(awk 'NR == 2 && $1 == "-"' $a | wc -l)" -eq 1
+	check_cmp "pv: apfstat shows the VM's policy ($(host_counter pv after policy))" \
+		"$(awk -v p="$(host_counter pv after policy)" 'NR == 2 && $3 == p' $a | wc -l)" -eq 1
+	check_cmp "pv: apfstat's ASYNC >= the snapshot's async_started" \
+		"$(awk 'NR == 2 { print $4 }' $a)" -ge "$(host_counter pv after async_started)"
+	check_cmp "pv: apfstat -v shows its one vCPU" "$(grep -c '^  vcpu0 ' $a)" -eq 1
 }
 
 check_stock() {
