@@ -34,6 +34,12 @@ static bool pvapf_gfn_recent(struct pvapf_host_vcpu *pv, gfn_t gfn)
 	return false;
 }
 
+/* The vCPU has as many page-ins in flight as its VM allows. */
+static bool pvapf_queue_full(struct kvm_vcpu *vcpu)
+{
+	return pvapf_vcpu(vcpu)->outstanding >= READ_ONCE(pvapf_vm(vcpu->kvm)->max_outstanding);
+}
+
 static enum pvapf_host_decision pvapf_decide(struct kvm_vcpu *vcpu,
 					     struct kvm_page_fault *fault)
 {
@@ -47,7 +53,7 @@ static enum pvapf_host_decision pvapf_decide(struct kvm_vcpu *vcpu,
 	/* The guest touched it again before READY (e.g. a kernel-mode retry). */
 	if (pvapf_gfn_outstanding(pv, fault->gfn))
 		return PVAPF_DECIDE_REPEATED;
-	if (pv->outstanding >= READ_ONCE(vm->max_outstanding))
+	if (pvapf_queue_full(vcpu))
 		return PVAPF_DECIDE_QUEUE_FULL;
 	if (READ_ONCE(vm->policy) == PVAPF_POLICY_ADAPTIVE &&
 	    !pvapf_adaptive_wants_async(vcpu))
@@ -109,7 +115,7 @@ static bool pvapf_halt(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
 		return false;
 	/* A work item for this gfn is already on its way: wait for that one. */
 	if (!pvapf_gfn_outstanding(pv, fault->gfn)) {
-		if (pv->outstanding >= READ_ONCE(pvapf_vm(vcpu->kvm)->max_outstanding)) {
+		if (pvapf_queue_full(vcpu)) {
 			*d = PVAPF_DECIDE_QUEUE_FULL;
 			return false;
 		}

@@ -14,6 +14,13 @@
 #include "kvm_cache_regs.h"
 #include "pvapf_host_internal.h"
 
+/* The vCPU can take an interrupt now: in-kernel LAPIC, no event pending, IF on. */
+static bool pvapf_interruptible(struct kvm_vcpu *vcpu)
+{
+	return lapic_in_kernel(vcpu) && !kvm_event_needs_reinjection(vcpu) &&
+	       !kvm_is_exception_pending(vcpu) && kvm_arch_interrupt_allowed(vcpu);
+}
+
 /*
  * The guest can take NOT_PRESENT now: APF enabled, local APIC enabled
  * (READY must be deliverable later), interrupts on (the guest schedules away
@@ -26,12 +33,8 @@ bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
-	if (!pv->enabled || !pvapf_vector_usable(pv) ||
-	    !lapic_in_kernel(vcpu) || !kvm_lapic_enabled(vcpu))
-		return false;
-	if (kvm_event_needs_reinjection(vcpu) || kvm_is_exception_pending(vcpu))
-		return false;
-	if (!kvm_arch_interrupt_allowed(vcpu))
+	if (!pv->enabled || !pvapf_vector_usable(pv) || !pvapf_interruptible(vcpu) ||
+	    !kvm_lapic_enabled(vcpu))
 		return false;
 	if (!pv->send_always && kvm_x86_call(get_cpl)(vcpu) == 0)
 		return false;
@@ -48,12 +51,9 @@ bool pvapf_can_deliver_not_present(struct kvm_vcpu *vcpu)
  */
 bool pvapf_can_halt(struct kvm_vcpu *vcpu)
 {
-	if (!lapic_in_kernel(vcpu) || kvm_event_needs_reinjection(vcpu) ||
-	    kvm_is_exception_pending(vcpu))
-		return false;
 	if (kvm_hlt_in_guest(vcpu->kvm) && !pvapf_can_deliver_not_present(vcpu))
 		return false;
-	return kvm_arch_interrupt_allowed(vcpu);
+	return pvapf_interruptible(vcpu);
 }
 
 bool pvapf_inject_not_present(struct kvm_vcpu *vcpu, u32 token)

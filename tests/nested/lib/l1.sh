@@ -229,7 +229,7 @@ vm_sum() {
 # vm_outstanding [PID]: page-ins in flight (async faults and halts) in those VMs.
 vm_outstanding() { vm_sum outstanding "$@"; }
 
-# global_outstanding: async faults in flight on the pvapf host, all VMs.
+# global_outstanding: page-ins in flight (async faults and halts) on the pvapf host, all VMs.
 global_outstanding() { cat /sys/kernel/pvapf/outstanding; }
 
 # host_counter LABEL NAME FIELD: a pvapf host counter of that run's VM from the snapshot
