@@ -21,7 +21,6 @@ void pvapf_host_vm_destroy(struct kvm *kvm);
 void pvapf_host_vm_debugfs(struct kvm *kvm);
 void pvapf_host_vcpu_init(struct kvm_vcpu *vcpu);
 void pvapf_host_vcpu_reset(struct kvm_vcpu *vcpu);
-void pvapf_host_vcpu_cancel_all(struct kvm_vcpu *vcpu);
 void pvapf_host_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir);
 
 /* MSR_KVM_ASYNC_PF_{EN,INT,ACK}: 0, 1 (#GP) or KVM_MSR_RET_UNSUPPORTED. */

@@ -106,9 +106,14 @@ void pvapf_swapin_sample(struct kvm_vcpu *vcpu, u64 ns);
 void pvapf_ready_ack_sample(struct kvm_vcpu *vcpu, u64 ns);
 u64 pvapf_round_trip_ns(struct kvm *kvm);
 
+/* pvapf_host_main.c */
+void pvapf_host_vcpu_cancel_all(struct kvm_vcpu *vcpu);
+
 /* pvapf_host_work.c */
 int pvapf_work_init(void);
 void pvapf_work_exit(void);
+int pvapf_work_vm_init(struct kvm *kvm, const char *name);
+void pvapf_work_vm_exit(struct kvm *kvm);
 struct pvapf_host_work *pvapf_work_alloc(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 void pvapf_work_queue(struct kvm_vcpu *vcpu, struct pvapf_host_work *w);
 void pvapf_work_free(struct pvapf_host_work *w);
@@ -128,7 +133,7 @@ bool pvapf_ready_slot_free(struct kvm_vcpu *vcpu);
 /* pvapf_host_sysfs.c */
 int pvapf_sysfs_init(void);
 void pvapf_sysfs_exit(void);
-int pvapf_sysfs_vm_add(struct kvm *kvm);
+int pvapf_sysfs_vm_add(struct kvm *kvm, const char *name);
 void pvapf_sysfs_vm_del(struct kvm *kvm);
 
 #endif /* _PVAPF_HOST_INTERNAL_H */

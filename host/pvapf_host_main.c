@@ -41,15 +41,33 @@ void pvapf_host_vm_init(struct kvm *kvm)
 	vm->pid = task_tgid_nr(current);
 }
 
+/* The VM's name, "<pid>-<n>", for its policy directory and its workqueue. */
 int pvapf_host_vm_post_init(struct kvm *kvm)
 {
-	return pvapf_sysfs_vm_add(kvm);
+	static atomic_t seq = ATOMIC_INIT(0);
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "%d-%d", pvapf_vm(kvm)->pid, atomic_inc_return(&seq));
+	r = pvapf_work_vm_init(kvm, name);
+	if (r)
+		return r;
+	return pvapf_sysfs_vm_add(kvm, name);
 }
 
-/* Before the vCPUs are torn down: the policy files go first. */
+/*
+ * No vCPU runs any more (also after a failed post-init): the policy files go,
+ * then every page-in, then the workqueue they ran on.
+ */
 void pvapf_host_vm_destroy(struct kvm *kvm)
 {
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
 	pvapf_sysfs_vm_del(kvm);
+	kvm_for_each_vcpu(i, vcpu, kvm)
+		pvapf_host_vcpu_cancel_all(vcpu);
+	pvapf_work_vm_exit(kvm);
 }
 
 void pvapf_host_vcpu_init(struct kvm_vcpu *vcpu)

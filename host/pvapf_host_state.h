@@ -104,6 +104,7 @@ struct pvapf_host_vcpu {
 };
 
 struct pvapf_host_vm_sysfs;
+struct workqueue_struct;
 
 struct pvapf_host_vm {
 	int policy;		/* enum pvapf_host_policy */
@@ -116,6 +117,7 @@ struct pvapf_host_vm {
 	u64 ready_ack_ewma_ns;
 	pid_t pid;
 	struct pvapf_host_vm_sysfs *sysfs;
+	struct workqueue_struct *wq;	/* its page-ins, from post-init to destruction */
 };
 
 #endif /* _PVAPF_HOST_STATE_H */

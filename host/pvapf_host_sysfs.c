@@ -25,7 +25,6 @@ struct pvapf_host_vm_sysfs {
 
 static struct kobject *pvapf_root;
 static struct kset *pvapf_vms;
-static atomic_t pvapf_vm_seq = ATOMIC_INIT(0);
 
 static struct kvm *pvapf_kobj_kvm(struct kobject *kobj)
 {
@@ -167,7 +166,7 @@ static const struct kobj_type pvapf_vm_ktype = {
 	.default_groups = pvapf_vm_groups,
 };
 
-int pvapf_sysfs_vm_add(struct kvm *kvm)
+int pvapf_sysfs_vm_add(struct kvm *kvm, const char *name)
 {
 	struct pvapf_host_vm_sysfs *s;
 	int r;
@@ -177,8 +176,7 @@ int pvapf_sysfs_vm_add(struct kvm *kvm)
 		return -ENOMEM;
 	s->kvm = kvm;
 	s->kobj.kset = pvapf_vms;
-	r = kobject_init_and_add(&s->kobj, &pvapf_vm_ktype, NULL, "%d-%d",
-				 pvapf_vm(kvm)->pid, atomic_inc_return(&pvapf_vm_seq));
+	r = kobject_init_and_add(&s->kobj, &pvapf_vm_ktype, NULL, "%s", name);
 	if (r) {
 		kobject_put(&s->kobj);
 		return r;

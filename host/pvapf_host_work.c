@@ -21,29 +21,41 @@
 #include "mmu/mmu_internal.h"
 #include "pvapf_host_internal.h"
 
-static struct workqueue_struct *pvapf_host_wq;
 static struct kmem_cache *pvapf_host_work_cache;
 atomic_t pvapf_host_outstanding_total = ATOMIC_INIT(0);
 
 int pvapf_work_init(void)
 {
 	pvapf_host_work_cache = KMEM_CACHE(pvapf_host_work, 0);
-	if (!pvapf_host_work_cache)
-		return -ENOMEM;
-	/* Swap-ins run under memory pressure: keep a rescuer thread. */
-	pvapf_host_wq = alloc_workqueue("pvapf_host", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
-	if (!pvapf_host_wq) {
-		kmem_cache_destroy(pvapf_host_work_cache);
-		return -ENOMEM;
-	}
-	return 0;
+	return pvapf_host_work_cache ? 0 : -ENOMEM;
 }
 
 /* Every VM is gone, so every work item has been cancelled or freed. */
 void pvapf_work_exit(void)
 {
-	destroy_workqueue(pvapf_host_wq);
 	kmem_cache_destroy(pvapf_host_work_cache);
+}
+
+/*
+ * A workqueue per VM: a workqueue runs at most max_active items at once, and
+ * a page-in can wait as long as the VMM likes (its own userfaultfd), so a
+ * shared one would let one VM's held page-ins stall every other VM's.  The
+ * VM's outstanding limits bound how many run.  Swap-ins run under memory
+ * pressure: each keeps a rescuer thread.
+ */
+int pvapf_work_vm_init(struct kvm *kvm, const char *name)
+{
+	pvapf_vm(kvm)->wq = alloc_workqueue("pvapf/%s", WQ_UNBOUND | WQ_MEM_RECLAIM,
+					    WQ_UNBOUND_MAX_ACTIVE, name);
+	return pvapf_vm(kvm)->wq ? 0 : -ENOMEM;
+}
+
+/* Every work item of the VM has been cancelled or freed (or it never had a workqueue). */
+void pvapf_work_vm_exit(struct kvm *kvm)
+{
+	if (pvapf_vm(kvm)->wq)
+		destroy_workqueue(pvapf_vm(kvm)->wq);
+	pvapf_vm(kvm)->wq = NULL;
 }
 
 /*
@@ -131,7 +143,7 @@ void pvapf_work_queue(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 
 	list_add_tail(&w->queued_link, &pv->queued);
 	pv->outstanding++;
-	queue_work(pvapf_host_wq, &w->work);
+	queue_work(pvapf_vm(vcpu->kvm)->wq, &w->work);
 }
 
 void pvapf_work_free(struct pvapf_host_work *w)

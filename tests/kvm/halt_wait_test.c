@@ -73,8 +73,6 @@ static void *vcpu_thread(void *arg)
 
 int main(void)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	struct uffdio_zeropage zero = { 0 };
 	const struct timespec hold = { .tv_nsec = HOLD_MS * 1000000L };
 	volatile uint64_t *guest_ticks;
@@ -95,12 +93,7 @@ int main(void)
 	hva = addr_gpa2hva(vm, TEST_GPA);
 	guest_ticks = addr_gva2hva(vm, (vm_vaddr_t)&ticks);
 
-	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-	TEST_ASSERT(uffd >= 0, "userfaultfd (CONFIG_USERFAULTFD?)");
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API");
-	reg.range.start = (unsigned long)hva;
-	reg.range.len = vm->page_size;
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
+	uffd = uffd_hold(hva, vm->page_size);
 
 	run_to_stage(vcpu, 1);
 	TEST_ASSERT(!pthread_create(&thr, NULL, vcpu_thread, vcpu), "pthread_create");

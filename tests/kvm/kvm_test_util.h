@@ -5,8 +5,13 @@
 #ifndef PVAPF_KVM_TEST_UTIL_H
 #define PVAPF_KVM_TEST_UTIL_H
 
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "kvm_util.h"
 #include "ucall_common.h"
@@ -46,6 +51,36 @@ static inline long file_value(const char *path, const char *key)
 			found = v;
 	fclose(f);
 	return found;
+}
+
+/* Missing-page userfaultfd over [addr, addr + len): page-ins there wait for us. */
+static inline int uffd_hold(void *addr, size_t len)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (unsigned long)addr, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+
+	TEST_ASSERT(uffd >= 0, "userfaultfd (CONFIG_USERFAULTFD?)");
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API");
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
+	return uffd;
+}
+
+/* The pvapf host's page-ins in flight, all VMs (-1: no pvapf host). */
+static inline long global_outstanding(void)
+{
+	long v = -1;
+	FILE *f = fopen("/sys/kernel/pvapf/outstanding", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
 }
 
 #endif /* PVAPF_KVM_TEST_UTIL_H */

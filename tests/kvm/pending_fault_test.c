@@ -154,19 +154,6 @@ static long now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
-static long global_outstanding(void)
-{
-	long v = -1;
-	FILE *f = fopen("/sys/kernel/pvapf/outstanding", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 /* Whether a VM made by process @pid still has its pvapf sysfs directory. */
 static bool vm_dir_exists(pid_t pid)
 {
@@ -176,22 +163,6 @@ static bool vm_dir_exists(pid_t pid)
 		return false;
 	globfree(&g);
 	return true;
-}
-
-/* Missing-page userfaultfd over [addr, addr + len): page-ins there wait for us. */
-static int uffd_hold(void *addr, size_t len)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = {
-		.range = { .start = (unsigned long)addr, .len = len },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-
-	TEST_ASSERT(uffd >= 0, "userfaultfd (CONFIG_USERFAULTFD?)");
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API");
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
-	return uffd;
 }
 
 /* Block until the page-in of @addr waits on @uffd: the async work is in it. */

@@ -190,12 +190,14 @@ run_l2() {
 }
 
 # boot_l2 [kernel args...]: one boot of run_l2's L2 (label, kernel, cgroup as set there),
-# traced; its exit status in rc.
+# traced; its exit status in rc. QEMU names its threads ("CPU 0/KVM", as under libvirt) so
+# that hooks/l2-stuck can tell the vCPU.
 boot_l2() {
 	trace_start
 	PVAPF_LABEL=$label sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
 		l2ctl --log "/results/$label-l2.log" --timeout "$L2_TIMEOUT" --hookdir /pvapf/hooks -- \
 		qemu-system-x86_64 -accel kvm -cpu "$L2_CPU" -M "$machine" -m "${L2_MEM}M" -smp "$L2_SMP" \
+		-name "$label,debug-threads=on" \
 		-nodefaults -no-reboot -display none -no-user-config \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-kernel "/pvapf/l2/bzImage-$kernel" -initrd /pvapf/l2/initrd.cpio \
@@ -252,7 +254,7 @@ check_l2_clean() {
 	# A failed run is one FAIL naming its cause; l2_ok then skips the checks of its results.
 	: >"/results/$1.failed"
 	if [ "$2" = 124 ]; then
-		fail "$1: L2 did not finish within L2_TIMEOUT=${L2_TIMEOUT}s; its last progress: $(grep -E '^(RESULT|memtouch)' "$log" | tail -n 1) (log: $1-l2.log)"
+		fail "$1: L2 did not finish within L2_TIMEOUT=${L2_TIMEOUT}s; its last progress: $(grep -E '^(RESULT|memtouch)' "$log" | tail -n 1); its vCPU 0: $(sed -n "s/^\[stuck\] thread [0-9]* 'CPU 0\/KVM' //p" "$log") (log: $1-l2.log, [stuck] lines)"
 	elif [ "$2" != 0 ]; then
 		fail "$1: L2 VMM exited with $2 (log: $1-l2.log, $1-qemu.err)"
 	elif grep -qE "$KERNEL_BAD" "$log"; then

@@ -1,8 +1,9 @@
 # shellcheck shell=sh
 # The harness checks itself: an L2 scenario that fails, one that hangs, one that
 # triple-faults, one that triple-faults before it starts (booted twice) and one that
-# succeeds must be reported as FAIL, FAIL (timeout), FAIL (with the shutdown exit L1 saw),
-# FAIL and PASS, or no other scenario's verdict could be trusted. No swap is needed.
+# succeeds must be reported as FAIL, FAIL (timeout, with where the VM was stuck), FAIL (with
+# the shutdown exit L1 saw), FAIL and PASS, or no other scenario's verdict could be
+# trusted. No swap is needed.
 SWAP=none
 L0_TIMEOUT=600
 L2_MEM=128
@@ -53,6 +54,16 @@ l1_main() {
 	check_grep "selftest-hang: l2ctl killed the hung L2 at its timeout" \
 		"selftest-hang: no timeout recorded in selftest-hang-l2.log" \
 		'TIMEOUT after 30 s' /results/selftest-hang-l2.log
+	# ...having first recorded where the VM was (hooks/l2-stuck), named in the verdict
+	check_grep "selftest-hang: l2ctl recorded the vCPU thread's state and kernel stack" \
+		"selftest-hang: no [stuck] line for the vCPU thread in selftest-hang-l2.log" \
+		"^\[stuck\] thread [0-9]* 'CPU 0/KVM' state [A-Z] wchan " /results/selftest-hang-l2.log
+	check_grep "selftest-hang: ...and what its vCPU did over 2 s (KVM exits: it was running)" \
+		"selftest-hang: no KVM exits recorded for the spinning L2 in selftest-hang-l2.log" \
+		'^\[stuck\] 2 s of KVM events: kvm_exit: ' /results/selftest-hang-l2.log
+	check_grep "selftest-hang: the FAIL names the vCPU thread's state" \
+		"selftest-hang: the FAIL does not name the vCPU thread's state" \
+		"its vCPU 0: state [A-Z] wchan" /results/selftest-hang-verdict.txt
 	expect selftest-reset FAIL pvapf.mode=reset
 	check_grep "selftest-reset: the L2's triple fault was reported from L1's shutdown exit" \
 		"selftest-reset: no shutdown exit reported for the L2 that reset" \

@@ -8,6 +8,8 @@
 # host-initiated, as a restore or an incoming migration does (tests/kvm/msr_restore_test.c),
 # and a fault no NOT_PRESENT can go for (CPL 0, APF off) while interrupts are on: the vCPU
 # halts, taking its timer interrupts, while the page-in is held (tests/kvm/halt_wait_test.c).
+# And one VM's page-ins held by its userfaultfd while another VM's keep completing
+# (tests/kvm/wq_isolation_test.c).
 SWAP=none
 L0_TIMEOUT=900
 
@@ -96,5 +98,17 @@ l1_main() {
 		"$(result_in /results/halt.log halt ticks_held)" -gt 0
 	check_cmp "halt: the host halted the vCPU for the fault (halted)" \
 		"$(result_in /results/halt.log halt halted)" -gt 0
+	# VM A holds more page-ins than one workqueue runs at once (256): VM B's must not queue
+	# behind them.
+	/bin/wq_isolation_test >/results/wq.log 2>&1
+	check_cmp "wq: test program ran to its end (log: wq.log)" "$?" -eq 0
+	check_cmp "wq: VM A's page-ins held by its userfaultfd" "$(result_in /results/wq.log wq a_held)" -ge 256
+	check_cmp "wq: ...each an async fault" "$(result_in /results/wq.log wq a_async)" -ge 256
+	check_cmp "wq: VM B's page-ins started meanwhile" \
+		"$(result_in /results/wq.log wq b_started)" -eq "$(result_in /results/wq.log wq b_faults)"
+	check_cmp "wq: ...and got their READYs" \
+		"$(result_in /results/wq.log wq b_ready)" -eq "$(result_in /results/wq.log wq b_faults)"
+	check_cmp "wq: nothing outstanding once both VMs are gone" \
+		"$(result_in /results/wq.log wq global_outstanding)" -eq 0
 	l1_debug && check_debug_kernel
 }

@@ -10,7 +10,8 @@
  *
  * Requests travel over the console because it is the one channel every L2 kernel has
  * (stock Debian kernels included). The whole run is bounded by --timeout: a hung L2 ends
- * with exit 124 and a message, never a silent hang.
+ * with exit 124 and a message, never a silent hang; before the kill HOOKDIR/l2-stuck, if
+ * present, writes where the VM is stuck into the log.
  *
  * usage: l2ctl --log FILE --timeout SEC [--hookdir DIR] [--ram-min MiB] -- qemu args...
  */
@@ -288,6 +289,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "l2ctl: L2 did not finish within %d s, killed (log: %s)\n",
 				timeout, logpath);
 			fprintf(logf, "[l2ctl] TIMEOUT after %d s\n", timeout);
+			snprintf(line, sizeof(line), "%s/l2-stuck", hookdir);
+			if (!access(line, X_OK)) {
+				strcpy(line, "l2-stuck");
+				run_hook(line);
+			}
 			kill(vmm, SIGKILL);
 			waitpid(vmm, NULL, 0);
 			fclose(logf);
