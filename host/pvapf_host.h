@@ -44,4 +44,25 @@ void pvapf_host_deliver_ready(struct kvm_vcpu *vcpu);
 /* A completed fault waits for delivery, or ends a halt: the vCPU must not stay blocked. */
 bool pvapf_host_has_ready(struct kvm_vcpu *vcpu);
 
+/*
+ * KVM's binary statistics of a vCPU (KVM_GET_STATS_FD, read by QEMU's
+ * query-stats): kvm_vcpu_stats_desc[] expands PVAPF_HOST_COUNTERS with
+ * PVAPF_HC as PVAPF_HC_STATS_DESC, one descriptor per counter named
+ * "pvapf_<name>"; the counters live in vcpu->stat.pvapf.  The kind gives
+ * type, unit and exponent.
+ */
+#define PVAPF_STAT_COUNT	PVAPF_LIST(KVM_STATS_TYPE_CUMULATIVE, KVM_STATS_UNIT_NONE, 0)
+#define PVAPF_STAT_NS		PVAPF_LIST(KVM_STATS_TYPE_CUMULATIVE, KVM_STATS_UNIT_SECONDS, -9)
+#define PVAPF_STAT_NS_PEAK	PVAPF_LIST(KVM_STATS_TYPE_PEAK, KVM_STATS_UNIT_SECONDS, -9)
+#define PVAPF_STATS_KIND(type, unit, exp)	\
+	STATS_DESC_COMMON(type, unit, KVM_STATS_BASE_POW10, exp, 1, 0)
+/* a kind's three arguments are split only after it is expanded */
+#define PVAPF_STATS_DESC_COMMON(...)	PVAPF_STATS_KIND(__VA_ARGS__)
+#define PVAPF_HC_STATS_DESC(id, stat, kind)					\
+{										\
+	PVAPF_STATS_DESC_COMMON(PVAPF_STAT_##kind),				\
+	.offset = offsetof(struct kvm_vcpu_stat, pvapf[PVAPF_HC_##id]),		\
+	.name = "pvapf_" #stat,							\
+}
+
 #endif /* _PVAPF_HOST_H */

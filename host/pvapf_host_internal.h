@@ -79,7 +79,7 @@ static inline struct pvapf_host_vm *pvapf_vm(struct kvm *kvm)
 
 static inline void pvapf_count(struct kvm_vcpu *vcpu, enum pvapf_host_counter c)
 {
-	vcpu->arch.pvapf.counters[c]++;
+	vcpu->stat.pvapf[c]++;
 }
 
 /*

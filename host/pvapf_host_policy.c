@@ -64,13 +64,13 @@ static void pvapf_ewma(u64 *avg, u64 sample)
 
 void pvapf_swapin_sample(struct kvm_vcpu *vcpu, u64 ns)
 {
-	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
+	u64 *c = vcpu->stat.pvapf;
 
 	pvapf_ewma(&pvapf_vm(vcpu->kvm)->swapin_ewma_ns, ns);
 	pvapf_count(vcpu, PVAPF_HC_SWAPIN_SAMPLES);
-	pv->counters[PVAPF_HC_SWAPIN_NS_TOTAL] += ns;
-	if (ns > pv->counters[PVAPF_HC_SWAPIN_NS_MAX])
-		pv->counters[PVAPF_HC_SWAPIN_NS_MAX] = ns;
+	c[PVAPF_HC_SWAPIN_NS_TOTAL] += ns;
+	if (ns > c[PVAPF_HC_SWAPIN_NS_MAX])
+		c[PVAPF_HC_SWAPIN_NS_MAX] = ns;
 }
 
 void pvapf_ready_ack_sample(struct kvm_vcpu *vcpu, u64 ns)

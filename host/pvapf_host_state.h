@@ -23,36 +23,37 @@
 
 /*
  * The counters, in the order of their debugfs lines: PVAPF_HC(enum suffix,
- * name).  The layout is stable (host/README.md "Counters"): append only,
- * never rename, reorder or remove.  The enum and the names in
- * pvapf_host_stats.c are both made from this list, so they cannot disagree.
+ * name, kind: COUNT, NS or NS_PEAK, for KVM's binary statistics).  The layout is
+ * stable (host/README.md "Counters"): append only, never rename, reorder or
+ * remove.  The enum, the debugfs names and KVM's binary statistics
+ * (pvapf_host.h) are all made from this list, so they cannot disagree.
  */
-#define PVAPF_HOST_COUNTERS							\
-	PVAPF_LIST(PVAPF_HC(ASYNC_STARTED,		async_started),		\
-		   PVAPF_HC(SYNC_POLICY_OFF,		sync_policy_off),	\
-		   PVAPF_HC(SYNC_CANNOT_DELIVER,	sync_cannot_deliver),	\
-		   PVAPF_HC(SYNC_QUEUE_FULL,		sync_queue_full),	\
-		   PVAPF_HC(SYNC_REPEATED,		sync_repeated),		\
-		   PVAPF_HC(SYNC_ADAPTIVE,		sync_adaptive),		\
-		   PVAPF_HC(SYNC_NOMEM,			sync_nomem),		\
-		   PVAPF_HC(INLINE_SWAPIN,		inline_swapin),		\
-		   PVAPF_HC(NOT_PRESENT,		not_present),		\
-		   PVAPF_HC(READY,			ready),			\
-		   PVAPF_HC(READY_UNDELIVERED,		ready_undelivered),	\
-		   PVAPF_HC(WAKE_ALL,			wake_all),		\
-		   PVAPF_HC(ACK,			ack),			\
-		   PVAPF_HC(ACK_SPURIOUS,		ack_spurious),		\
-		   PVAPF_HC(CANCELLED,			cancelled),		\
-		   PVAPF_HC(MAPPED_ON_COMPLETION,	mapped_on_completion),	\
-		   PVAPF_HC(REFAULT,			refault),		\
-		   PVAPF_HC(SWAPIN_SAMPLES,		swapin_samples),	\
-		   PVAPF_HC(SWAPIN_NS_TOTAL,		swapin_ns_total),	\
-		   PVAPF_HC(SWAPIN_NS_MAX,		swapin_ns_max),		\
-		   PVAPF_HC(BAD_MSR_WRITE,		bad_msr_write),		\
-		   PVAPF_HC(ENABLE_LAPIC_DISABLED,	enable_lapic_disabled),	\
-		   PVAPF_HC(READY_FORWARDED,		ready_forwarded),	\
-		   PVAPF_HC(RECLAIMED_BEFORE_MAP,	reclaimed_before_map),	\
-		   PVAPF_HC(HALTED,			halted))
+#define PVAPF_HOST_COUNTERS									\
+	PVAPF_LIST(PVAPF_HC(ASYNC_STARTED,		async_started,		COUNT),		\
+		   PVAPF_HC(SYNC_POLICY_OFF,		sync_policy_off,	COUNT),		\
+		   PVAPF_HC(SYNC_CANNOT_DELIVER,	sync_cannot_deliver,	COUNT),		\
+		   PVAPF_HC(SYNC_QUEUE_FULL,		sync_queue_full,	COUNT),		\
+		   PVAPF_HC(SYNC_REPEATED,		sync_repeated,		COUNT),		\
+		   PVAPF_HC(SYNC_ADAPTIVE,		sync_adaptive,		COUNT),		\
+		   PVAPF_HC(SYNC_NOMEM,			sync_nomem,		COUNT),		\
+		   PVAPF_HC(INLINE_SWAPIN,		inline_swapin,		COUNT),		\
+		   PVAPF_HC(NOT_PRESENT,		not_present,		COUNT),		\
+		   PVAPF_HC(READY,			ready,			COUNT),		\
+		   PVAPF_HC(READY_UNDELIVERED,		ready_undelivered,	COUNT),		\
+		   PVAPF_HC(WAKE_ALL,			wake_all,		COUNT),		\
+		   PVAPF_HC(ACK,			ack,			COUNT),		\
+		   PVAPF_HC(ACK_SPURIOUS,		ack_spurious,		COUNT),		\
+		   PVAPF_HC(CANCELLED,			cancelled,		COUNT),		\
+		   PVAPF_HC(MAPPED_ON_COMPLETION,	mapped_on_completion,	COUNT),		\
+		   PVAPF_HC(REFAULT,			refault,		COUNT),		\
+		   PVAPF_HC(SWAPIN_SAMPLES,		swapin_samples,		COUNT),		\
+		   PVAPF_HC(SWAPIN_NS_TOTAL,		swapin_ns_total,	NS),		\
+		   PVAPF_HC(SWAPIN_NS_MAX,		swapin_ns_max,		NS_PEAK),	\
+		   PVAPF_HC(BAD_MSR_WRITE,		bad_msr_write,		COUNT),		\
+		   PVAPF_HC(ENABLE_LAPIC_DISABLED,	enable_lapic_disabled,	COUNT),		\
+		   PVAPF_HC(READY_FORWARDED,		ready_forwarded,	COUNT),		\
+		   PVAPF_HC(RECLAIMED_BEFORE_MAP,	reclaimed_before_map,	COUNT),		\
+		   PVAPF_HC(HALTED,			halted,			COUNT))
 
 #define PVAPF_HC(id, ...)	PVAPF_HC_##id
 enum pvapf_host_counter {
@@ -99,8 +100,6 @@ struct pvapf_host_vcpu {
 	gfn_t recent[PVAPF_HOST_RECENT];
 	unsigned int recent_next;
 	unsigned int adaptive_sync_run;	/* adaptive sync choices since the last async */
-
-	u64 counters[PVAPF_HC_NR];
 };
 
 struct pvapf_host_vm_sysfs;

@@ -6,8 +6,9 @@
  *   /sys/kernel/debug/kvm/<pid>-<fd>/vcpu<N>/pvapf_counters
  * One "name value" per line.  The layout is stable: lines are only ever
  * appended, never renamed or reordered (host/README.md "Counters").  The
- * counters are PVAPF_HOST_COUNTERS (pvapf_host_state.h); the lines after
- * them are derived here.
+ * counters are PVAPF_HOST_COUNTERS (pvapf_host_state.h), kept in KVM's
+ * per-vCPU statistics (vcpu->stat.pvapf, also read by KVM_GET_STATS_FD); the
+ * lines after them are derived here.
  */
 #include <linux/debugfs.h>
 #include <linux/kvm_host.h>
@@ -15,7 +16,7 @@
 
 #include "pvapf_host_internal.h"
 
-#define PVAPF_HC(id, name)	\
+#define PVAPF_HC(id, name, ...)	\
 	[PVAPF_HC_##id] = #name
 static const char *const pvapf_counter_names[PVAPF_HC_NR] = {
 	PVAPF_HOST_COUNTERS
@@ -42,7 +43,7 @@ static int pvapf_vcpu_show(struct seq_file *m, void *unused)
 	unsigned int i;
 
 	for (i = 0; i < PVAPF_HC_NR; i++)
-		c[i] = READ_ONCE(pvapf_vcpu(vcpu)->counters[i]);
+		c[i] = READ_ONCE(vcpu->stat.pvapf[i]);
 	pvapf_show_counters(m, c, READ_ONCE(pvapf_vcpu(vcpu)->outstanding));
 	return 0;
 }
@@ -59,7 +60,7 @@ static int pvapf_vm_show(struct seq_file *m, void *unused)
 	unsigned int i;
 
 	kvm_for_each_vcpu(v, vcpu, kvm) {
-		const u64 *vc = pvapf_vcpu(vcpu)->counters;
+		const u64 *vc = vcpu->stat.pvapf;
 
 		for (i = 0; i < PVAPF_HC_NR; i++) {
 			if (i == PVAPF_HC_SWAPIN_NS_MAX)

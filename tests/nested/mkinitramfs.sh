@@ -92,7 +92,7 @@ installed_modules() {
 case "$LEVEL" in
 l2)
 	for t in "$BIN"/*; do
-		[ "${t##*/}" = l2ctl ] || cp "$t" "$STAGE/bin/"
+		case "${t##*/}" in l2ctl | qmp) ;; *) cp "$t" "$STAGE/bin/" ;; esac
 	done
 	# fio for the overcommit benchmark (ioengine=mmap only): the libraries of its other
 	# engines and their dependencies (~75 MiB) are replaced by stubs, see copy-with-stub-libs.sh.
@@ -109,7 +109,7 @@ l1)
 	for fw in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
 		cp -L "/usr/share/qemu/$fw" "$STAGE/usr/share/qemu/"
 	done
-	cp "$BIN/l2ctl" "$BIN/asuser" "$STAGE/bin/"
+	cp "$BIN/l2ctl" "$BIN/asuser" "$BIN/qmp" "$STAGE/bin/"
 	# L1 test programs on KVM's selftest library (tests/kvm)
 	run_logged initramfs "$BUILD/logs/kvm-tests.log" make -C "$PVAPF_ROOT/tests/kvm" OUT="$BUILD/vmtest/l1bin" \
 		TREE="$BUILD/src/linux-$UPSTREAM_VERSION" UAPI="$BUILD/uapi/include" ABI="$PVAPF_ROOT/abi"

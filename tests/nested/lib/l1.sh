@@ -191,13 +191,13 @@ run_l2() {
 
 # boot_l2 [kernel args...]: one boot of run_l2's L2 (label, kernel, cgroup as set there),
 # traced; its exit status in rc. QEMU names its threads ("CPU 0/KVM", as under libvirt) so
-# that hooks/l2-stuck can tell the vCPU.
+# that hooks/l2-stuck can tell the vCPU, and has a QMP socket for hooks/host-counters.
 boot_l2() {
 	trace_start
 	PVAPF_LABEL=$label sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
 		l2ctl --log "/results/$label-l2.log" --timeout "$L2_TIMEOUT" --hookdir /pvapf/hooks -- \
 		qemu-system-x86_64 -accel kvm -cpu "$L2_CPU" -M "$machine" -m "${L2_MEM}M" -smp "$L2_SMP" \
-		-name "$label,debug-threads=on" \
+		-name "$label,debug-threads=on" -qmp "unix:/run/qmp-$label.sock,server=on,wait=off" \
 		-nodefaults -no-reboot -display none -no-user-config \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-kernel "/pvapf/l2/bzImage-$kernel" -initrd /pvapf/l2/initrd.cpio \
@@ -239,6 +239,9 @@ global_outstanding() { cat /sys/kernel/pvapf/outstanding; }
 host_counter() {
 	awk -v k="$3" '$1 == k { print $2 }' "/results/$1-host-$2.txt" 2>/dev/null
 }
+
+# qmp_stat FILE NAME: the value of statistic NAME in a saved query-stats reply (one vCPU).
+qmp_stat() { grep -o "\"name\": \"$2\", \"value\": [0-9]*" "$1" | head -n 1 | sed 's/.*: //'; }
 
 # host_sum LABEL NAME FIELD...: those host counters of one snapshot, added up.
 host_sum() { l=$1 n=$2; shift 2; sum_keys "/results/$l-host-$n.txt" "$@"; }

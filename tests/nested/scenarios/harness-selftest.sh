@@ -61,6 +61,9 @@ l1_main() {
 	check_grep "selftest-hang: ...and what its vCPU did over 2 s (KVM exits: it was running)" \
 		"selftest-hang: no KVM exits recorded for the spinning L2 in selftest-hang-l2.log" \
 		'^\[stuck\] 2 s of KVM events: kvm_exit: ' /results/selftest-hang-l2.log
+	check_grep "selftest-hang: ...and the guest's registers from its VMM's monitor (QMP)" \
+		"selftest-hang: no [stuck] info registers line in selftest-hang-l2.log" \
+		'^\[stuck\] info registers: RIP=' /results/selftest-hang-l2.log
 	check_grep "selftest-hang: the FAIL names the vCPU thread's state" \
 		"selftest-hang: the FAIL does not name the vCPU thread's state" \
 		"its vCPU 0: state [A-Z] wchan" /results/selftest-hang-verdict.txt

@@ -99,6 +99,19 @@ check_pv() {
 	check_cmp "pv: apfstat's ASYNC >= the snapshot's async_started" \
 		"$(awk 'NR == 2 { print $4 }' $a)" -ge "$(host_counter pv after async_started)"
 	check_cmp "pv: apfstat -v shows its one vCPU" "$(grep -c '^  vcpu0 ' $a)" -eq 1
+	# QEMU's query-stats right after that snapshot reads the counters as KVM binary stats
+	q=/results/pv-qmp-stats-after.json
+	v=/results/pv-host-after-vcpu0.txt
+	check_cmp "pv: QEMU's query-stats lists every pvapf counter (debugfs lines but 2 derived)" \
+		"$(grep -o '"name": "pvapf_[a-z_]*"' $q | sort -u | wc -l)" -eq "$(($(wc -l <$v) - 2))"
+	for c in async_started not_present ready ack; do
+		check_cmp "pv: query-stats pvapf_$c >= the debugfs snapshot's" \
+			"$(qmp_stat $q pvapf_$c)" -ge "$(host_counter pv after-vcpu0 $c)"
+	done
+	check_cmp "pv: query-stats pvapf_async_started is counting" "$(qmp_stat $q pvapf_async_started)" -gt 0
+	s=$(grep -o '{"name": "pvapf_swapin_ns_max"[^}]*}' /results/pv-qmp-schemas-after.json)
+	check_cmp "pv: query-stats-schemas: pvapf_swapin_ns_max is a peak in 10^-9 s ($s)" \
+		"$(echo "$s" | grep '"type": "peak"' | grep '"unit": "seconds"' | grep -c '"exponent": -9')" -eq 1
 }
 
 check_stock() {
