@@ -6,6 +6,7 @@
 #define PVAPF_KVM_TEST_UTIL_H
 
 #include <fcntl.h>
+#include <glob.h>
 #include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +82,30 @@ static inline long global_outstanding(void)
 		fclose(f);
 	}
 	return v;
+}
+
+/* The pvapf sysfs directories of the VMs process @pid made (glob them into @g). */
+static inline size_t vm_dirs(pid_t pid, glob_t *g)
+{
+	char pattern[64];
+
+	snprintf(pattern, sizeof(pattern), "/sys/kernel/pvapf/vms/%d-*", pid);
+	if (glob(pattern, 0, NULL, g))
+		return 0;
+	return g->gl_pathc;
+}
+
+/* Write @val to the pvapf sysfs file @name of VM directory @dir. */
+static inline void vm_dir_write(const char *dir, const char *name, const char *val)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY);
+	TEST_ASSERT(fd >= 0, "open %s (pvapf host?)", path);
+	TEST_ASSERT(write(fd, val, strlen(val)) == (ssize_t)strlen(val), "write %s", path);
+	close(fd);
 }
 
 #endif /* PVAPF_KVM_TEST_UTIL_H */

@@ -118,32 +118,15 @@ static void guest_code(uint64_t gva, uint64_t pages)
 	GUEST_DONE();
 }
 
-/* The pvapf sysfs directories of the VMs process @pid made (glob them into @g). */
-static size_t vm_dirs(pid_t pid, glob_t *g)
-{
-	char pattern[64];
-
-	snprintf(pattern, sizeof(pattern), "/sys/kernel/pvapf/vms/%d-*", pid);
-	if (glob(pattern, 0, NULL, g))
-		return 0;
-	return g->gl_pathc;
-}
-
 /* Write @val to the pvapf sysfs file @name of the one VM this process has. */
 static void vm_sysfs_write(const char *name, const char *val)
 {
-	char path[256];
 	glob_t g;
 	size_t n = vm_dirs(getpid(), &g);
-	int fd;
 
 	TEST_ASSERT(n == 1, "%zu pvapf VM directories for this process, want 1 (pvapf host?)", n);
-	snprintf(path, sizeof(path), "%s/%s", g.gl_pathv[0], name);
+	vm_dir_write(g.gl_pathv[0], name, val);
 	globfree(&g);
-	fd = open(path, O_WRONLY);
-	TEST_ASSERT(fd >= 0, "open %s", path);
-	TEST_ASSERT(write(fd, val, strlen(val)) == (ssize_t)strlen(val), "write %s", path);
-	close(fd);
 }
 
 static long now_ms(void)

@@ -16,7 +16,6 @@
  * a TEST_ASSERT failure (non-zero exit).
  */
 #include <fcntl.h>
-#include <glob.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <stdio.h>
@@ -105,28 +104,13 @@ static void guest_code(uint64_t pages)
 	GUEST_DONE();
 }
 
-/* Write @val to the pvapf sysfs file @name of VM directory @dir. */
-static void sysfs_write(const char *dir, const char *name, const char *val)
-{
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY);
-	TEST_ASSERT(fd >= 0, "open %s (pvapf host?)", path);
-	TEST_ASSERT(write(fd, val, strlen(val)) == (ssize_t)strlen(val), "write %s", path);
-	close(fd);
-}
-
 /* This process's pvapf VM directory that is not @other (NULL: the only one). */
 static void new_vm_dir(char *dir, size_t len, const char *other)
 {
-	char pattern[64];
 	glob_t g;
+	size_t n = vm_dirs(getpid(), &g);
 
-	snprintf(pattern, sizeof(pattern), "/sys/kernel/pvapf/vms/%d-*", getpid());
-	TEST_ASSERT(!glob(pattern, 0, NULL, &g), "no pvapf VM directory (pvapf host?)");
-	TEST_ASSERT(g.gl_pathc == (other ? 2 : 1), "%zu pvapf VM directories", g.gl_pathc);
+	TEST_ASSERT(n == (other ? 2u : 1u), "%zu pvapf VM directories (pvapf host?)", n);
 	snprintf(dir, len, "%s", g.gl_pathv[other && !strcmp(g.gl_pathv[0], other)]);
 	globfree(&g);
 }
@@ -176,8 +160,8 @@ int main(void)
 	setbuf(stdout, NULL);
 	vm_a = make_vm(&vcpu_a, A_PAGES, true, &uffd_a);
 	new_vm_dir(dir_a, sizeof(dir_a), NULL);
-	sysfs_write(dir_a, "policy", "always");
-	sysfs_write(dir_a, "max_outstanding", "1024");
+	vm_dir_write(dir_a, "policy", "always");
+	vm_dir_write(dir_a, "max_outstanding", "1024");
 	run_to_stage(vcpu_a, 3);
 	snprintf(counters, sizeof(counters), "/sys/kernel/debug/kvm/%d-%d/pvapf_counters",
 		 getpid(), vm_a->fd);
@@ -187,7 +171,7 @@ int main(void)
 
 	vm_b = make_vm(&vcpu_b, B_FAULTS, false, &uffd_b);
 	new_vm_dir(dir_b, sizeof(dir_b), dir_a);
-	sysfs_write(dir_b, "policy", "always");
+	vm_dir_write(dir_b, "policy", "always");
 	for (i = 0; i < B_FAULTS; i++) {
 		struct uffdio_zeropage zero = { .range.len = vm_b->page_size };
 
