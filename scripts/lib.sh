@@ -71,3 +71,11 @@ kernel_localversion() {
 tsc_khz_arg() {
 	awk '/^cpu MHz/ { printf "tsc_early_khz=%d", $4 * 1000; exit }' /proc/cpuinfo
 }
+
+# readme_domain: the complete domain XML of libvirt-hooks/README.md (its ```xml block named
+# pvapf-demo), which the hook's tests validate and tests/libvirt starts as written
+readme_domain() {
+	awk '/^```xml$/ { b = ""; in_b = 1; next }
+		in_b && /^```$/ { in_b = 0; if (b ~ /<name>pvapf-demo<\/name>/) printf "%s", b; next }
+		in_b { b = b $0 "\n" }' "$PVAPF_ROOT/libvirt-hooks/README.md"
+}

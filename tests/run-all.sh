@@ -99,6 +99,9 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 	stage packages-errors tests/packaging/build-errors.sh
 	stage packages-deb tests/packaging/deb.sh
 	stage packages-rpm tests/packaging/rpm.sh
+	# the packaged host under libvirtd: domains from libvirt-hooks/README.md's XML, the hook's
+	# settings and refusals in virsh start, apfstat, query-stats, the fio job (tests/libvirt)
+	stage libvirt-e2e tests/libvirt/e2e.sh
 	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel (KVM modular) as L1,
 	# for what only it can find: a VMM killed with faults in flight, a memslot deleted and
 	# KVM unloaded under a pending fault. The plain flow under KASAN is in the full tier.

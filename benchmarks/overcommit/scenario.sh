@@ -52,20 +52,17 @@ bench_bm() {
 }
 
 bench_fio() {
-	f=/tmp/bench-fio.dat
+	# the job file (overcommit.fio), which mkinitramfs.sh puts beside this scenario
+	job=/pvapf/scenarios/overcommit.fio
+	export FIO_FILE=/tmp/bench-fio.dat FIO_MIB="$MIB" FIO_JOBS="$THREADS" FIO_SECS="$SECS"
 	bench_phase_line fio "$1"
-	fio --name=layout --filename=$f --size="${MIB}M" --rw=write --bs=1M --ioengine=psync \
-		--thread --eta=never --output=/dev/null || return 1
+	fio --section=layout --output=/dev/null --eta=never $job || return 1
 	l1_call bench-phase begin "fio-x$1" "$1" "$MIB" || return 1
 	apfbm --touchers 0 --counters 1 --seconds "$SECS" >/tmp/corunner.out &
-	fio --name=randread --filename=$f --size="${MIB}M" --ioengine=mmap --rw=randread \
-		--bs=4k --numjobs="$THREADS" --thread --group_reporting --time_based \
-		--runtime="$SECS" --randrepeat=1 --randseed=4242 --clocksource=clock_gettime \
-		--lat_percentiles=1 --clat_percentiles=0 --percentile_list=50:99:99.9 \
-		--output-format=json --output=/tmp/fio.json --eta=never
+	fio --section=randread --output-format=json --output=/tmp/fio.json --eta=never $job
 	rc=$?
 	wait $! || rc=1
-	rm -f $f
+	rm -f "$FIO_FILE"
 	l1_call bench-phase end "fio-x$1" || rc=1
 	sed 's/^RESULT apfbm /RESULT corunner /' /tmp/corunner.out
 	# fio's JSON, de-indented, in console-sized chunks the report puts back together

@@ -62,4 +62,17 @@ while IFS='|' read -r name op cpu meta qemu want_rc want_err want_sysfs; do
 	fi
 done <tests/hook/cases
 [ "$n" -gt 0 ] || fail "no case read from tests/hook/cases"
+
+# the README's complete domain (tests/libvirt starts it as written): valid, and the hook lets
+# it start on a pvapf host
+d=$W/readme-domain
+mkdir -p "$d/sys/vms"
+readme_domain >"$d/domain.xml"
+if ! virt-xml-validate "$d/domain.xml" domain >"$d/validate.log" 2>&1; then
+	fail "libvirt-hooks/README.md's complete domain is not a valid libvirt domain: $(tail -n 1 "$d/validate.log")"
+elif ! err=$(PVAPF_SYSFS=$d/sys "$HOOK" pvapf-demo prepare begin - <"$d/domain.xml" 2>&1); then
+	fail "libvirt-hooks/README.md's complete domain: the hook refuses it: $err"
+else
+	pass "libvirt-hooks/README.md's complete domain: valid, accepted by the hook"
+fi
 [ "$FAILS" = 0 ]

@@ -32,6 +32,8 @@ if [ "$LEVEL" = l1 ]; then cp "$VM/lib/l1-watchdog.sh" "$STAGE/pvapf/lib/"; fi
 cp "$VM"/scenarios/*.sh "$STAGE/pvapf/scenarios/"
 paste <(bench_col 1) <(bench_col 2) | while read -r name scen; do
 	cp "$PVAPF_ROOT/$scen" "$STAGE/pvapf/scenarios/bench-$name.sh"
+	# its fio job files, beside it (benchmarks/overcommit/overcommit.fio)
+	find "$PVAPF_ROOT/$(dirname "$scen")" -maxdepth 1 -name '*.fio' -exec cp {} "$STAGE/pvapf/scenarios/" \;
 done
 chmod +x "$STAGE/init"
 

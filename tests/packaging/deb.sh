@@ -27,11 +27,6 @@ REL1=$(cat "$BUILD/obj-test-r$N1/include/config/kernel.release")
 initrd_lists() {
 	in_root "$1" "$2" "/boot/initrd.img-$REL" 2>/dev/null | grep -- "$3" >/dev/null
 }
-# apt_install ROOT: the .debs in ROOT/tmp, as an operator installs downloaded packages
-apt_install() {
-	in_root "$1" sh -c '{ apt-get update -qq && apt-get install -y --no-install-recommends /tmp/*.deb; } >/tmp/apt.log 2>&1 ||
-		{ tail -n 30 /tmp/apt.log; exit 1; }'
-}
 debs() { ls "$W/dist-$1"/linux-{image,headers}-*.deb "$W/dist-$1"/pvapf-tools_*.deb; }
 
 # shellcheck disable=SC2046 # a list of files

@@ -79,24 +79,32 @@ files_of() {
 }
 
 # boot_root DIR NAME KERNEL INITRD: boot KERNEL and INITRD (paths inside DIR) with DIR as
-# the root disk (a copy, made with mkfs.ext4 -d); pvapf-pkgtest.service reports to
-# /root/pkgtest.txt, copied to $W/NAME.txt. Console in $W/NAME-console.log.
+# the root disk (a copy, made with mkfs.ext4 -d); the unit pvapf-$BOOT_TEST (default pkgtest,
+# tests/packaging/root; gated on the kernel argument pvapf.$BOOT_TEST) reports to
+# /root/$BOOT_TEST.txt, copied to $W/NAME.txt. Console in $W/NAME-console.log. BOOT_MEM MiB
+# of memory (default 1536); BOOT_SWAP_MB: a second, empty disk of that size (L1's swap).
 boot_root() {
-	local d=$1 name=$2 img=$W/$2.img mb
-	rm -f "$d/root/pkgtest.txt"
+	local d=$1 name=$2 img=$W/$2.img mb test=${BOOT_TEST:-pkgtest} swap=()
+	rm -f "$d/root/$test.txt"
 	mb=$(($(du -sm "$d" | cut -f1) + 512))
 	rm -f "$img" && truncate -s "${mb}M" "$img"
 	mkfs.ext4 -q -F -d "$d" "$img" || { fail "$name: mkfs.ext4 -d"; return 1; }
+	if [ -n "${BOOT_SWAP_MB:-}" ]; then
+		rm -f "$W/$name-swap.img" && truncate -s "${BOOT_SWAP_MB}M" "$W/$name-swap.img"
+		# shellcheck disable=SC2054 # commas: QEMU option syntax, one word
+		swap=(-drive "file=$W/$name-swap.img,if=none,format=raw,id=swap,cache=unsafe"
+			-device virtio-blk-device,drive=swap)
+	fi
 	local t0=$SECONDS
 	timeout -k 10 "${BOOT_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC -M microvm,acpi=off \
-		-m 1536 -smp 2 -nodefaults -no-reboot -display none -no-user-config \
+		-m "${BOOT_MEM:-1536}" -smp 2 -nodefaults -no-reboot -display none -no-user-config \
 		-chardev file,id=con,path="$W/$name-console.log" -serial chardev:con \
 		-kernel "$d/$3" -initrd "$d/$4" \
-		-append "console=ttyS0 root=/dev/vda rw panic=-1 reboot=t tsc=reliable $(tsc_khz_arg) pvapf.pkgtest" \
+		-append "console=ttyS0 root=/dev/vda rw panic=-1 reboot=t tsc=reliable $(tsc_khz_arg) pvapf.$test" \
 		-drive file="$img",if=none,format=raw,id=root,cache=unsafe -device virtio-blk-device,drive=root \
-		2>"$W/$name-qemu.err"
-	debugfs -R "cat /root/pkgtest.txt" "$img" >"$W/$name.txt" 2>/dev/null
-	rm -f "$img"
+		"${swap[@]}" 2>"$W/$name-qemu.err"
+	debugfs -R "cat /root/$test.txt" "$img" >"$W/$name.txt" 2>/dev/null
+	rm -f "$img" "$W/$name-swap.img"
 	grep -qx end "$W/$name.txt" ||
 		{ fail "$name: booted to the report (console: $W/$name-console.log)"; return 1; }
 	pass "$name: booted to the report in $((SECONDS - t0))s"
@@ -138,6 +146,12 @@ check_hook() {
 	out=$(echo "<domain><name>d</name><metadata><pvapf:asyncpf xmlns:pvapf='https://pvapf.org/xmlns/libvirt/1' policy='sometimes'/></metadata></domain>" |
 		in_root "$1" "$h" d prepare begin - 2>&1)
 	check "pvapf-tools: the hook refuses a bad policy ($out)" grep -q "policy='sometimes'>: unknown policy" <<<"$out"
+}
+
+# apt_install ROOT: the .debs in ROOT/tmp, as an operator installs downloaded packages
+apt_install() {
+	in_root "$1" sh -c '{ apt-get update -qq && apt-get install -y --no-install-recommends /tmp/*.deb; } >/tmp/apt.log 2>&1 ||
+		{ tail -n 30 /tmp/apt.log; exit 1; }'
 }
 
 # link_target DIR LINK: where a symlink in the root points, relative to the root

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # A Debian 12 root filesystem for the install-and-boot tests, from the archive apt uses, cached
 # as a tarball keyed by its package list so a second run costs nothing.
-#   mkroot.sh initramfs-tools|dracut   prints the cached tarball's path
-# The dracut root is the other one with dracut installed (which removes initramfs-tools).
+#   mkroot.sh initramfs-tools|dracut|libvirt   prints the cached tarball's path
+# The dracut root is the initramfs-tools one with dracut installed (which removes
+# initramfs-tools); the libvirt root, with libvirtd and QEMU (the KVM host of tests/libvirt).
 # Both carry what a packaged kernel depends on (kmod, linux-base) and what its tests use
 # (dkms with a compiler for the headers package).
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-VARIANT=${1:?usage: mkroot.sh initramfs-tools|dracut}
+VARIANT=${1:?usage: mkroot.sh initramfs-tools|dracut|libvirt}
+# what the libvirt root adds: the daemon, QEMU, virsh; no recommends (GTK, mesa...: 1 GB)
+LIBVIRT_PKGS="libvirt-daemon-system qemu-system-x86 libvirt-clients"
 PKGS=systemd-sysv,udev,kmod,linux-base,initramfs-tools,zstd,dkms,gcc-12,make,libc6-dev
 CACHE=$BUILD/cache/roots
 KEY=$(echo "bookworm minbase $PKGS" | sha256sum | cut -c1-12)
@@ -16,7 +19,8 @@ BASE=$CACHE/bookworm-initramfs-tools-$KEY.tar
 case "$VARIANT" in
 initramfs-tools) OUT=$BASE ;;
 dracut) OUT=$CACHE/bookworm-dracut-$KEY.tar ;;
-*) die mkroot "" "unknown root '$VARIANT' (initramfs-tools or dracut)" ;;
+libvirt) OUT=$CACHE/bookworm-libvirt-$(echo "$KEY $LIBVIRT_PKGS" | sha256sum | cut -c1-12).tar ;;
+*) die mkroot "" "unknown root '$VARIANT' (initramfs-tools, dracut or libvirt)" ;;
 esac
 [ -s "$OUT" ] && { echo "$OUT"; exit 0; }
 [ "$(id -u)" = 0 ] || die mkroot "" "building a root filesystem needs root"
@@ -34,11 +38,14 @@ mirror() {
 }
 
 stage_begin "mkroot-$VARIANT" "Debian 12 root into $OUT"
-if [ "$VARIANT" = dracut ]; then
+if [ "$VARIANT" != initramfs-tools ]; then
 	base=$("$0" initramfs-tools | tail -n 1)
 	tar -xf "$base" -C "$TMP"
+	[ "$VARIANT" = dracut ] && add=dracut || add=$LIBVIRT_PKGS
+	# shellcheck disable=SC2086 # a list of packages
 	DEBIAN_FRONTEND=noninteractive run_logged mkroot "$LOG" chroot "$TMP" \
-		apt-get install -y --no-install-recommends dracut
+		apt-get install -y --no-install-recommends $add
+	rm -rf "$TMP"/var/cache/apt/archives/*.deb
 else
 	m=$(mirror)
 	[ -n "$m" ] || die mkroot "" "no Debian mirror found in /etc/apt/sources.list*"
