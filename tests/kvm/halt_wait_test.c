@@ -54,8 +54,7 @@ static void guest_code(void)
 	x2apic_write_reg(APIC_LVTT, APIC_LVT_TIMER_PERIODIC | TIMER_VECTOR);
 	x2apic_write_reg(APIC_TMICT, TIMER_COUNT);
 	/* The timer works before the page is touched. */
-	while (!READ_ONCE(ticks))
-		asm volatile("sti; hlt; cli");
+	GUEST_WAIT_UNTIL(READ_ONCE(ticks));
 	asm volatile("sti; nop");
 	GUEST_SYNC2(1, 0);
 	/* CPL 0, APF off: no NOT_PRESENT can go; interrupts are on. */

@@ -17,6 +17,19 @@
 #include "kvm_util.h"
 #include "ucall_common.h"
 
+/*
+ * Guest code: wait, interrupts on, until @cond (set by an interrupt handler).
+ * It spins instead of "sti; hlt": QEMU's TCG SVM, which the nested lab runs
+ * on, drops the STI shadow at VMRUN (it never reads int_state), so an
+ * interrupt taken after a #VMEXIT between the two returns to the hlt and the
+ * vCPU sleeps with nothing left to wake it (tests/nested/README.md).
+ */
+#define GUEST_WAIT_UNTIL(cond)				\
+	do {						\
+		while (!(cond))				\
+			asm volatile("sti; nop; cli");	\
+	} while (0)
+
 /* The next ucall of the guest, which must be GUEST_SYNC2(@stage, ...). */
 static inline struct ucall run_to_stage(struct kvm_vcpu *vcpu, uint64_t stage)
 {

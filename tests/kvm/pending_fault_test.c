@@ -92,9 +92,8 @@ static void guest_pf_handler(struct ex_regs *regs)
 	WRITE_ONCE(apf_area[s].flags, 0);
 	asm volatile("mov %%cr2, %0" : "=r"(cr2));
 	GUEST_SYNC2(1, cr2);
-	/* This "task" sleeps until its READY; the handler runs with IF=0. */
-	while (!READ_ONCE(ready_token[s]))
-		asm volatile("sti; hlt; cli");
+	/* This "task" waits for its READY; the handler runs with IF=0. */
+	GUEST_WAIT_UNTIL(READ_ONCE(ready_token[s]));
 	GUEST_SYNC3(2, cr2, READ_ONCE(ready_token[s]));
 	WRITE_ONCE(ready_token[s], 0);
 }

@@ -82,8 +82,7 @@ static void guest_pf_handler(struct ex_regs *regs)
 		return;
 	}
 	GUEST_SYNC2(1, 0);
-	while (!READ_ONCE(ready_token))
-		asm volatile("sti; hlt; cli");
+	GUEST_WAIT_UNTIL(READ_ONCE(ready_token));
 	GUEST_SYNC2(2, READ_ONCE(ready_token));
 	WRITE_ONCE(ready_token, 0);
 }

@@ -48,7 +48,7 @@ wd=results/vmtest/l1-watchdog/results/l1-watchdog.txt
 if [ $rc != 0 ] && grep -q 'FAIL: harness-selftest: L1 watchdog stopped the scenario, still running after 40s' <<<"$out" &&
 	! grep -q 'did not finish within' <<<"$out" &&
 	grep -q '^selftest: stuck in direct I/O on a suspended dm device' "$wd" &&
-	grep -qE '^-- [0-9]+ dd wchan=' "$wd" && grep -qE '^\[<0>\] .*(io_schedule|blkdev)' "$wd" &&
+	grep -qE '^-- [0-9]+/[0-9]+ dd state=D wchan=' "$wd" && grep -qE '^\[<0>\] .*(io_schedule|blkdev)' "$wd" &&
 	[ -s results/vmtest/l1-watchdog/results/l1-dmesg.txt ]; then
 	echo "PASS: harness: a stuck scenario is stopped by L1's watchdog, the stuck task reported, the results kept"
 else

@@ -30,20 +30,40 @@ l1_watchdog() {
 	finish_l1
 }
 
-# l1_stuck_report: what L1 was doing when the watchdog fired.
+# l1_stuck_report: what L1 was doing when the watchdog fired. Most telling first (CI keeps
+# the head): the user processes with their kernel stacks, then the tasks in D state, a stack
+# shared by many (a VM's held page-ins) printed once.
 l1_stuck_report() {
 	echo "== scenario, last lines"
 	tail -n 5 /results/l1-scenario.log
-	echo "== tasks in D state (uninterruptible), with kernel stacks"
+	echo "== processes (kernel threads left out), with kernel stacks"
+	# shellcheck disable=SC2009 # busybox has no pgrep -v of kernel threads
+	ps | grep -v ' \[[^]]*\]$'
+	# each thread of each process but the shells: a kernel thread has an empty cmdline
+	for d in /proc/[0-9]*; do
+		[ -n "$(tr -d '\0' <"$d/cmdline" 2>/dev/null)" ] || continue
+		case "$(cat "$d/comm" 2>/dev/null)" in init | sh | busybox | ps | grep | tee | sleep | cat) continue ;; esac
+		for t in "$d"/task/*; do
+			echo "-- ${d#/proc/}/${t##*/} $(cat "$t/comm") state=$(cut -d' ' -f3 "$t/stat") wchan=$(cat "$t/wchan" 2>/dev/null)"
+			cat "$t/stack" 2>/dev/null
+		done
+	done
+	echo "== tasks in D state (uninterruptible), grouped by kernel stack"
+	rm -rf /tmp/wd-stacks
+	mkdir -p /tmp/wd-stacks
 	for d in /proc/[0-9]*; do
 		# field 3 of stat is the state; comm (field 2) has no spaces in our initramfs
 		[ "$(cut -d' ' -f3 "$d/stat" 2>/dev/null)" = D ] || continue
-		echo "-- ${d#/proc/} $(cat "$d/comm") wchan=$(cat "$d/wchan" 2>/dev/null)"
-		cat "$d/stack" 2>/dev/null
+		cat "$d/stack" >/tmp/wd-stacks/cur 2>/dev/null
+		g=/tmp/wd-stacks/$(md5sum </tmp/wd-stacks/cur | cut -c1-8)
+		[ -f "$g.stack" ] || mv /tmp/wd-stacks/cur "$g.stack"
+		echo "${d#/proc/} $(cat "$d/comm") wchan=$(cat "$d/wchan" 2>/dev/null)" >>"$g.tasks"
 	done
-	echo "== processes (kernel threads left out)"
-	# shellcheck disable=SC2009 # busybox has no pgrep -v of kernel threads
-	ps | grep -v ' \[[^]]*\]$'
+	for g in /tmp/wd-stacks/*.tasks; do
+		[ -f "$g" ] || continue
+		echo "-- $(wc -l <"$g") task(s), the first: $(head -n 1 "$g")"
+		cat "${g%.tasks}.stack"
+	done
 	echo "== pvapf host"
 	echo "outstanding $(global_outstanding 2>/dev/null)"
 	for f in /sys/kernel/debug/kvm/*/pvapf_counters; do
