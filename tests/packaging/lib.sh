@@ -123,7 +123,7 @@ check_boot() {
 	check_eq "$n: systemd's multi-user target" "$(report "$n" target)" active
 	check_eq "$n: failed units" "$(grep -c '^failed_unit ' "$W/$n.txt")" 0
 	check_eq "$n: ext4 (the root's) loaded from the initrd, from where depmod put it" \
-		"$(report "$n" ext4_path)" "/lib/modules/$rel/kernel/fs/ext4/ext4.ko"
+		"$(report "$n" ext4_path)" "/lib/modules/$rel/kernel/fs/ext4/ext4.ko.xz"
 	check "$n: ext4 module in use" grep -qx 'lsmod ext4' "$W/$n.txt"
 	check "$n: pvapf host active (/sys/kernel/pvapf: $(report "$n" pvapf_host))" \
 		grep -q '^pvapf_host .*vms' "$W/$n.txt"

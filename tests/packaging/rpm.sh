@@ -14,7 +14,7 @@ FORMATS=rpm DIST=$W/dist "$PVAPF_ROOT/packaging/build.sh" test || { fail "packag
 REL=$(cat "$BUILD/obj-test/include/config/kernel.release")
 mapfile -t RPMS < <(ls "$W"/dist/kernel-pvapf-test-*.rpm "$W"/dist/pvapf-tools-*.rpm)
 out=$(rpmlint -r "$PVAPF_ROOT/packaging/rpm/rpmlintrc" "${RPMS[@]}" 2>&1)
-check "rpmlint: 0 errors, 0 warnings$(grep -E '^[^ ]+: [EW]: ' <<<"$out" | head -n 20 | tr '\n' ' ')" \
+check "rpmlint: 0 errors, 0 warnings$(grep -E '^[^ ]+: [EW]: ' <<<"$out" | head -n 20 | tr '\n' ' ' | sed 's/^./ (got: &/; s/ $/)/')" \
 	grep -q ' 0 errors, 0 warnings' <<<"$out"
 
 R=$W/root
