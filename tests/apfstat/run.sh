@@ -89,8 +89,8 @@ expect "guest --host: refused" 3 "--host: this kernel is no pvapf host" guest --
 
 # --- refusals
 mkdir -p "$W/nopvapf/debug/tracing" "$W/unmounted/debug"
-expect "no pvapf in the kernel: exit 3, says what to install" 3 \
-	'this kernel has no pvapf: .*install the pvapf host or guest kernel package' \
+expect "no pvapf host or running guest: exit 3, says what each needs and what to install" 3 \
+	'no pvapf here: .*kvm loaded.*running under KVM with async page faults.*install the pvapf host or guest kernel package' \
 	env PVAPF_DEBUGFS="$W/nopvapf/debug" PVAPF_SYSFS="$W/nopvapf/sys" "$A"
 expect "debugfs not mounted: exit 1, says how to mount it" 1 'debugfs is not mounted at .*mount -t debugfs' \
 	env PVAPF_DEBUGFS="$W/unmounted/debug" PVAPF_SYSFS="$W/unmounted/sys" "$A"

@@ -83,7 +83,8 @@ files_of() {
 # tests/packaging/root; gated on the kernel argument pvapf.$BOOT_TEST) reports to
 # /root/$BOOT_TEST.txt, copied to $W/NAME.txt. Console in $W/NAME-console.log. BOOT_MEM MiB
 # of memory (default 1536), BOOT_SMP vCPUs (default 2); BOOT_SWAP_MB: a second, empty disk of
-# that size (L1's swap).
+# that size (L1's swap); BOOT_MACHINE: QEMU's -M (default microvm without ACPI; Debian's
+# configs need its ACPI tables for their local APIC).
 boot_root() {
 	local d=$1 name=$2 img=$W/$2.img mb test=${BOOT_TEST:-pkgtest} swap=()
 	rm -f "$d/root/$test.txt"
@@ -97,7 +98,7 @@ boot_root() {
 			-device virtio-blk-device,drive=swap)
 	fi
 	local t0=$SECONDS
-	timeout -k 10 "${BOOT_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC -M microvm,acpi=off \
+	timeout -k 10 "${BOOT_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu EPYC -M "${BOOT_MACHINE:-microvm,acpi=off}" \
 		-m "${BOOT_MEM:-1536}" -smp "${BOOT_SMP:-2}" -nodefaults -no-reboot -display none -no-user-config \
 		-chardev file,id=con,path="$W/$name-console.log" -serial chardev:con \
 		-kernel "$d/$3" -initrd "$d/$4" \

@@ -608,8 +608,10 @@ int main(int argc, char **argv)
 				return EXIT_UNREADABLE;
 			}
 		}
-		fprintf(stderr, "apfstat: this kernel has no pvapf: no %s (host; kvm loaded?) and "
-			"no %s (guest); install the pvapf host or guest kernel package and boot it\n",
+		/* A pvapf guest kernel has no counters until a KVM host offers it async PF. */
+		fprintf(stderr, "apfstat: no pvapf here: no %s (a pvapf host, kvm loaded) and no %s "
+			"(a pvapf guest running under KVM with async page faults); install the "
+			"pvapf host or guest kernel package and boot it\n",
 			pvapf_sysfs_vms, guest_path);
 		return EXIT_NO_PVAPF;
 	}
