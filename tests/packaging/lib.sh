@@ -117,19 +117,26 @@ report() {
 	sed -n "s/^$2 //p" "$W/$1.txt" | head -n 1
 }
 
-# check_boot NAME REL: what every boot of an installed package must show
-check_boot() {
+# check_booted NAME REL: what every boot of an installed package of any flavour must show
+check_booted() {
 	local n=$1 rel=$2
 	check_eq "$n: uname -r" "$(report "$n" uname)" "$rel"
+	check_eq "$n: udev's coldplug done before the report" "$(report "$n" udev_settled)" yes
 	check_eq "$n: systemd's multi-user target" "$(report "$n" target)" active
 	check_eq "$n: failed units" "$(grep -c '^failed_unit ' "$W/$n.txt")" 0
-	check_eq "$n: ext4 (the root's) loaded from the initrd, from where depmod put it" \
-		"$(report "$n" ext4_path)" "/lib/modules/$rel/kernel/fs/ext4/ext4.ko.xz"
-	check "$n: ext4 module in use" grep -qx 'lsmod ext4' "$W/$n.txt"
 	check "$n: pvapf host active (/sys/kernel/pvapf: $(report "$n" pvapf_host))" \
 		grep -q '^pvapf_host .*vms' "$W/$n.txt"
 	check "$n: pvapf guest built in ($(report "$n" pvapf_guest_symbols) pvapf_guest_ symbols)" \
 		test "$(report "$n" pvapf_guest_symbols)" -gt 0
+}
+
+# check_boot NAME REL: check_booted, and the test flavour's ext4 module (the root's)
+check_boot() {
+	local n=$1 rel=$2
+	check_booted "$n" "$rel"
+	check_eq "$n: ext4 (the root's) loaded from the initrd, from where depmod put it" \
+		"$(report "$n" ext4_path)" "/lib/modules/$rel/kernel/fs/ext4/ext4.ko.xz"
+	check "$n: ext4 module in use" grep -qx 'lsmod ext4' "$W/$n.txt"
 }
 
 # check_apfstat NAME: pvapf-tools' apfstat ran as root in that boot and saw the pvapf host (no VMs)
