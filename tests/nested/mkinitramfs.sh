@@ -111,7 +111,7 @@ l1)
 	for fw in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
 		cp -L "/usr/share/qemu/$fw" "$STAGE/usr/share/qemu/"
 	done
-	cp "$BIN/l2ctl" "$BIN/asuser" "$BIN/qmp" "$STAGE/bin/"
+	cp "$BIN/l2ctl" "$BIN/asuser" "$BIN/qmp" "$BIN/countwait" "$STAGE/bin/"
 	# L1 test programs on KVM's selftest library (tests/kvm)
 	run_logged initramfs "$BUILD/logs/kvm-tests.log" make -C "$PVAPF_ROOT/tests/kvm" OUT="$BUILD/vmtest/l1bin" \
 		TREE="$BUILD/src/linux-$UPSTREAM_VERSION" UAPI="$BUILD/uapi/include" ABI="$PVAPF_ROOT/abi"

@@ -104,7 +104,8 @@ rc=$?
 # starts a VM) and L1 oopses on the patch's int3; and Debian's kernel now and then hangs
 # in early boot right after "tsc: Unable to calibrate against PIT". A third, cause not yet
 # known: L1 resets silently in the middle of a scenario (QEMU exits 0 under -no-reboot as on
-# a triple fault; no panic, oops or BUG on the console), seen once in CI while an L2 booted.
+# a triple fault; no panic, oops or BUG on the console), seen while an L2 booted beside a
+# fork-heavy L1 shell (tests/nested/README.md, Known emulator artifacts).
 # A real failure fails twice.
 # What an L1 kernel prints when it fails: never part of a silent reset, always a FAIL.
 L1_BAD='Kernel panic|WARNING: CPU|BUG:|Oops:|cut here'
