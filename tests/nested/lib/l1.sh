@@ -221,11 +221,23 @@ count_paths() {
 	echo $n
 }
 
-# vm_sum NAME [PID]: the pvapf host counter NAME summed over the VMs process PID made (default:
-# all VMs), from the host's debugfs counters; 0 where there are none.
+# vm_counters [PID]: the glob of the pvapf host's debugfs counter files of the VMs process PID
+# made (default: all VMs).
+vm_counters() { echo "/sys/kernel/debug/kvm/${1:+$1-}*/pvapf_counters"; }
+
+# vm_sum NAME [PID]: the pvapf host counter NAME summed over those VMs; nothing if there are none.
 vm_sum() {
-	awk -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' \
-		/sys/kernel/debug/kvm/"${2:+$2-}"*/pvapf_counters 2>/dev/null
+	# shellcheck disable=SC2046 # the glob, expanded here
+	awk -v k="$1" '$1 == k { s += $2 } END { print s + 0 }' $(vm_counters "$2") 2>/dev/null
+}
+
+# vm_wait SECONDS PID KEY...: wait until each counter KEY sums above 0 over all VMs, PID has
+# ended or SECONDS have passed; prints "KEY=sum ..." as last read. One process (countwait):
+# a shell loop forks at every poll (tests/nested/README.md, Known emulator artifacts).
+vm_wait() {
+	s=$1 p=$2
+	shift 2
+	countwait "$s" "$p" "$(vm_counters)" "$@"
 }
 
 # vm_outstanding [PID]: page-ins in flight (async faults and halts) in those VMs.

@@ -42,12 +42,11 @@ l1_main() {
 	L2_EXPECT_RC=137 run_l2 kill pvapf pvapf.mode=kill &
 	bg=$!
 	# Killed once its workload has had NOT_PRESENT and page-ins are in flight (earlier, the
-	# guest's own kernel-mode faults may be in flight as halts). countwait polls the VMs'
-	# counters for that while the L2 runs, for at most 5 minutes by the clock (the guest
-	# re-reads far longer), in one process: a shell loop forking at every poll beside a
-	# booting, paging L2 crashed L1 under TCG (tests/nested/README.md, Known emulator artifacts).
-	n=$(countwait 300 $bg '/sys/kernel/debug/kvm/*/pvapf_counters' outstanding not_present |
-		sed -n 's/^outstanding=\([0-9]*\) .*/\1/p')
+	# guest's own kernel-mode faults may be in flight as halts), waiting while the L2 runs
+	# for at most 5 minutes by the clock (the guest re-reads far longer). vm_wait polls in one
+	# process: a shell loop forking at every poll beside this booting, paging L2 crashed L1
+	# under TCG (tests/nested/README.md, Known emulator artifacts).
+	n=$(vm_wait 300 $bg outstanding not_present | sed -n 's/^outstanding=\([0-9]*\) .*/\1/p')
 	# shellcheck disable=SC2046 # one pid per QEMU
 	kill -9 $(pidof qemu-system-x86_64)
 	wait $bg
