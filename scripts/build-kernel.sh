@@ -142,8 +142,7 @@ build_with_progress() {
 			sleep 1
 		done
 		kill -0 "$pid" 2>/dev/null || break
-		n=$(grep -cE '^  (CC|AS)( \[M\])? ' "$LOG" || true)
-		echo "    [build-$NAME] $n of ~$total objects compiled, $((SECONDS - t0))s"
+		echo "    [build-$NAME] $(build_progress "$LOG" "$total"), $((SECONDS - t0))s"
 	done
 	wait "$pid" || die "build-$NAME" "$LOG" "command failed: ${KMAKE[*]} ${targets[*]}"
 }

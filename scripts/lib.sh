@@ -36,6 +36,20 @@ run_logged() {
 	fi
 }
 
+# build_progress LOG TOTAL: one progress line of a kbuild run logging to LOG, against TOTAL
+# objects a dry run (make -n) counted. That dry run cannot see modpost's stage (each module's
+# .mod.o, from a .mod.c not yet generated): those count as modules linked, not as objects.
+build_progress() {
+	local n m
+	n=$(grep -E '^  (CC|AS)( \[M\])? ' "$1" | grep -cv '\.mod\.o$' || true)
+	m=$(grep -cE '^  LD \[M\] .*\.ko$' "$1" || true)
+	if [ "$m" -gt 0 ]; then
+		echo "$n of ~$2 objects compiled, $m modules linked"
+	else
+		echo "$n of ~$2 objects compiled"
+	fi
+}
+
 # need_cmd STAGE CMD PACKAGE: a missing tool names the Debian package to install.
 need_cmd() {
 	command -v "$2" >/dev/null 2>&1 ||

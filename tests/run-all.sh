@@ -65,6 +65,7 @@ finish() {
 stage deps scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 stage shellcheck tests/check/shellcheck.sh
 stage python-syntax tests/check/python-syntax.sh
+stage build-progress tests/check/build-progress.sh
 if stage tree scripts/prepare-tree.sh; then
 	stage uapi scripts/uapi-headers.sh &&
 		stage unit make -s -C tests/unit check UAPI="$BUILD/uapi/include"
