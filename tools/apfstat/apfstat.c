@@ -72,17 +72,30 @@ struct snapshot {
 static const char *debugfs, *sysfs, *libvirt_run;
 static bool opt_json, opt_vcpus;
 
-/* Values that are levels, not running totals: shown as they are, never as rates. */
+/*
+ * Values that are levels, not running totals: shown as they are, never as rates.  Besides these,
+ * any name ending in one of level_suffixes (a mean, a peak, a current value: lines appended
+ * later keep to that naming).
+ */
 static const char *const gauges[] = {
-	"outstanding", "swapin_ns_max", "swapin_ewma_ns", "round_trip_ns", "debug_reclaim_left",
-	"sleepers_current", "sleepers_peak", "dummies_current", "cpus_paused", NULL
+	"outstanding", "swapin_ewma_ns", "round_trip_ns", "debug_reclaim_left",
+	"cpus_enabled", "cpus_paused", NULL
 };
+static const char *const level_suffixes[] = { "_mean", "_max", "_peak", "_current", NULL };
 
 static bool is_gauge(const char *name)
 {
+	size_t n = strlen(name);
+
 	for (int i = 0; gauges[i]; i++)
 		if (!strcmp(gauges[i], name))
 			return true;
+	for (int i = 0; level_suffixes[i]; i++) {
+		size_t k = strlen(level_suffixes[i]);
+
+		if (n > k && !strcmp(name + n - k, level_suffixes[i]))
+			return true;
+	}
 	return false;
 }
 
@@ -241,20 +254,59 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Every VM in KVM's debugfs that has pvapf counters. */
-static void read_host(struct snapshot *s)
+/* Entries in directory @path other than . and .., or -1 if it cannot be opened. */
+static int entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* An empty debugfs directory: debugfs is not mounted there (say so). */
+static bool debugfs_unmounted(void)
+{
+	if (entries(debugfs) > 0)
+		return false;
+	fprintf(stderr, "apfstat: debugfs is not mounted at %s (mount -t debugfs debugfs %s)\n",
+		debugfs, debugfs);
+	return true;
+}
+
+/*
+ * Every VM in KVM's debugfs that has pvapf counters.  False (said on stderr) when KVM's debugfs
+ * directory cannot be read while the pvapf host may have VMs: debugfs not mounted, or the host's
+ * sysfs lists VMs (@sysfs_vms).  A host with VMs is never reported as having none.
+ */
+static bool read_host(struct snapshot *s, const char *sysfs_vms)
 {
 	char kvmdir[PATH_LEN];
 	struct dirent *e;
-	int cap = 0;
+	int cap = 0, n, err;
 	DIR *d;
 
 	s->t = now();
 	if (!pathf(kvmdir, "%s/kvm", debugfs))
-		return;
+		return false;
 	d = opendir(kvmdir);
-	if (!d)
-		return;	/* kvm not loaded: no VMs */
+	if (!d) {
+		err = errno;
+		if (debugfs_unmounted())
+			return false;
+		n = entries(sysfs_vms);
+		if (n <= 0)
+			return true;	/* no VMs: nothing to read */
+		fprintf(stderr, "apfstat: %d VM%s in %s but no %s (%s): their counters cannot be "
+			"read\n", n, n == 1 ? "" : "s", sysfs_vms, kvmdir, strerror(err));
+		return false;
+	}
 	while ((e = readdir(d))) {
 		char vmdir[PATH_LEN], path[PATH_LEN];
 		int pid, fd;
@@ -280,6 +332,7 @@ static void read_host(struct snapshot *s)
 	closedir(d);
 	if (s->nvms)
 		qsort(s->vms, s->nvms, sizeof(*s->vms), cmp_vm);
+	return true;
 }
 
 static void free_snapshot(struct snapshot *s)
@@ -594,20 +647,9 @@ int main(int argc, char **argv)
 	if (!host && !guest) {
 		char kvm[PATH_LEN];
 
-		if (pathf(kvm, "%s/kvm", debugfs) && !exists(kvm) && !exists(sysfs)) {
-			DIR *d = opendir(debugfs);
-			int n = 0;
-
-			while (d && readdir(d))
-				n++;
-			if (d)
-				closedir(d);
-			if (n <= 2) {
-				fprintf(stderr, "apfstat: debugfs is not mounted at %s "
-					"(mount -t debugfs debugfs %s)\n", debugfs, debugfs);
-				return EXIT_UNREADABLE;
-			}
-		}
+		if (pathf(kvm, "%s/kvm", debugfs) && !exists(kvm) && !exists(sysfs) &&
+		    debugfs_unmounted())
+			return EXIT_UNREADABLE;
 		/* A pvapf guest kernel has no counters until a KVM host offers it async PF. */
 		fprintf(stderr, "apfstat: no pvapf here: no %s (a pvapf host, kvm loaded) and no %s "
 			"(a pvapf guest running under KVM with async page faults); install the "
@@ -634,7 +676,11 @@ int main(int argc, char **argv)
 
 	for (long i = 0;; i++) {
 		if (mode == 'H') {
-			read_host(&cur);
+			if (!read_host(&cur, pvapf_sysfs_vms)) {
+				free_snapshot(&cur);
+				free_snapshot(&prev);
+				return EXIT_UNREADABLE;
+			}
 		} else if (!read_guest(&cur)) {
 			fprintf(stderr, "apfstat: %s: %s\n", guest_path, strerror(errno));
 			return EXIT_UNREADABLE;
