@@ -29,7 +29,7 @@ if [ -n "$VARIANT" ] && [ ! -d "$OBJ" ] && [ -d "$BUILD/obj-$NAME" ]; then
 fi
 mkdir -p "$OBJ"
 
-DEBCFG=/usr/src/linux-config-6.12
+DEBCFG=$BASE_CONFIGS
 required=
 case "$NAME" in
 test) base=allnoconfig; frags=("$FRAG/test.config") ;;
@@ -46,10 +46,10 @@ host)
 *) die build-kernel "" "unknown config '$NAME' (test, debug, guest or host)" ;;
 esac
 if [ "$base" != allnoconfig ]; then
-	need_file build-kernel "$base" "linux-config-6.12=$DEB_VERSION"
+	[ -f "$base" ] || die build-kernel "" "$base not found: the pinned base is fetched by make deps"
 	# Another linux-config-6.12 than the pinned one would silently change the flavour.
 	echo "$base_sha  $base" | sha256sum -c --quiet - >/dev/null 2>&1 ||
-		die build-kernel "" "$base is not the one kernel/VERSION pins: install linux-config-6.12=$DEB_VERSION (make deps)"
+		die build-kernel "" "$base is not the one kernel/VERSION pins: remove $BASE_DIR and run make deps"
 fi
 
 [ -d "$TREE" ] || die build-kernel "" "no kernel tree at $TREE: run scripts/prepare-tree.sh"

@@ -62,10 +62,33 @@ need_file() {
 		die "$1" "" "'$2' not found: install the Debian package '$3' (or run: make deps)"
 }
 
-# Read kernel/VERSION into the environment.
+# Read kernel/VERSION into the environment, with where its base lives: the pinned
+# linux-source-6.12 and linux-config-6.12, downloaded and unpacked by scripts/deps.sh into
+# build/base/VERSION (never installed, so that this machine's own upgrades cannot move it).
 load_version() {
 	# shellcheck disable=SC1091
 	. "$PVAPF_ROOT/kernel/VERSION"
+	BASE_DIR=$BUILD/base/$DEB_VERSION
+	# shellcheck disable=SC2034 # read by the scripts that source this
+	BASE_TARBALL=$BASE_DIR/usr/src/linux-source-6.12.tar.xz
+	# shellcheck disable=SC2034
+	BASE_CONFIGS=$BASE_DIR/usr/src/linux-config-6.12
+}
+
+# archive_versions PKG: the versions of PKG apt's lists offer, newest first. Read whole before
+# any test of it: a reader that stops early (grep -q) would kill apt-cache with SIGPIPE, and
+# under pipefail a version that is there would read as missing.
+archive_versions() {
+	local out
+	out=$(apt-cache madison "$1" 2>/dev/null) || true
+	awk -F' *[|] *' '{ print $2 }' <<<"$out"
+}
+
+# archive_has PKG VERSION: apt's lists offer PKG at VERSION.
+archive_has() {
+	local v
+	v=$(archive_versions "$1")
+	grep -qxF -- "$2" <<<"$v"
 }
 
 # kernel_localversion FLAVOUR: what follows the upstream version in the kernel release, naming
@@ -86,10 +109,11 @@ tsc_khz_arg() {
 	awk '/^cpu MHz/ { printf "tsc_early_khz=%d", $4 * 1000; exit }' /proc/cpuinfo
 }
 
-# readme_domain: the complete domain XML of libvirt-hooks/README.md (its ```xml block named
-# pvapf-demo), which the hook's tests validate and tests/libvirt starts as written
+# readme_domain [NAME]: the complete domain XML named NAME (default pvapf-demo) in
+# libvirt-hooks/README.md's ```xml blocks, which the hook's tests validate and tests/libvirt
+# starts as written
 readme_domain() {
-	awk '/^```xml$/ { b = ""; in_b = 1; next }
-		in_b && /^```$/ { in_b = 0; if (b ~ /<name>pvapf-demo<\/name>/) printf "%s", b; next }
+	awk -v n="<name>${1:-pvapf-demo}</name>" '/^```xml$/ { b = ""; in_b = 1; next }
+		in_b && /^```$/ { in_b = 0; if (index(b, n)) printf "%s", b; next }
 		in_b { b = b $0 "\n" }' "$PVAPF_ROOT/libvirt-hooks/README.md"
 }

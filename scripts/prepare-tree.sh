@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 load_version
 
-TARBALL=/usr/src/linux-source-6.12.tar.xz
+TARBALL=$BASE_TARBALL
 SERIES=$PVAPF_ROOT/kernel/patches/series
 OVERLAY=$PVAPF_ROOT/kernel/overlay
 TREE=$BUILD/src/linux-$UPSTREAM_VERSION
@@ -15,10 +15,8 @@ LOG=$BUILD/logs/prepare-tree.log
 
 stage_begin prepare-tree "base tree linux-source-6.12 $DEB_VERSION"
 
-have=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true)
-[ "$have" = "$DEB_VERSION" ] ||
-	die prepare-tree "" "linux-source-6.12 is '${have:-not installed}', need $DEB_VERSION: run make deps"
-need_file prepare-tree "$TARBALL" "linux-source-6.12=$DEB_VERSION"
+{ [ -f "$BASE_DIR/.complete" ] && [ -f "$TARBALL" ]; } ||
+	die prepare-tree "" "the pinned base linux-source-6.12 $DEB_VERSION is not in $BASE_DIR: run make deps"
 
 # Non-comment, non-blank lines of a file (absent file: none).
 lines() { grep -v -e '^#' -e '^[[:space:]]*$' "$1" 2>/dev/null || true; }

@@ -14,10 +14,7 @@ LOG=$BUILD/logs/repin.log
 mkdir -p "$WORK"
 : >"$LOG"
 
-# archive_versions PKG: the versions of PKG Debian's archive offers, newest first.
-archive_versions() { apt-cache madison "$1" 2>/dev/null | awk -F' *[|] *' '{ print $2 }'; }
-
-if [ -z "$NEW" ] || ! archive_versions linux-config-6.12 | grep -qxF -- "$NEW"; then
+if [ -z "$NEW" ] || ! archive_has linux-config-6.12 "$NEW"; then
 	run_logged repin "$LOG" apt-get update
 fi
 if [ -z "$NEW" ]; then
@@ -27,12 +24,12 @@ if [ -z "$NEW" ]; then
 	exit 2
 fi
 for p in linux-source-6.12 linux-config-6.12; do
-	archive_versions "$p" | grep -qxF -- "$NEW" ||
+	archive_has "$p" "$NEW" ||
 		die repin "" "the archive has no $p=$NEW; it has: $(archive_versions "$p" | tr '\n' ' ')"
 done
 UP=${NEW%%-*}
 STOCK=linux-image-$UP+deb12-cloud-amd64-unsigned
-archive_versions "$STOCK" | grep -qxF -- "$NEW" ||
+archive_has "$STOCK" "$NEW" ||
 	die repin "" "the archive has no $STOCK=$NEW (the stock kernel of that version)"
 
 stage_begin repin "linux-source-6.12 $NEW"
