@@ -190,6 +190,12 @@ void pvapf_work_cancel_all(struct kvm_vcpu *vcpu)
 		pvapf_count(vcpu, PVAPF_HC_CANCELLED);
 	}
 	pv->outstanding = 0;
-	/* A halt waited for one of these: gone, the guest's retry decides anew. */
+	/*
+	 * A halt waited for one of these: gone, the guest's retry decides anew.
+	 * Also a halt asked for but not begun (a signal ended KVM_RUN right after
+	 * the fault): after a reset it would stop the fresh vCPU, IF = 0 and
+	 * nothing outstanding to wake it.
+	 */
+	kvm_clear_request(KVM_REQ_APF_HALT, vcpu);
 	vcpu->arch.apf.halted = false;
 }

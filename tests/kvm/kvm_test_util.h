@@ -67,6 +67,43 @@ static inline long file_value(const char *path, const char *key)
 	return found;
 }
 
+/*
+ * One of a vCPU's KVM binary statistics (KVM_GET_STATS_FD), by name.  Open
+ * it before the vCPU runs: the fd is a vCPU ioctl, which waits for KVM_RUN;
+ * reading it later (vcpu_stat_read) does not, so another thread may watch a
+ * running vCPU.
+ */
+struct vcpu_stat {
+	int fd;
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *desc;
+};
+
+static inline void vcpu_stat_open(struct kvm_vcpu *vcpu, const char *name, struct vcpu_stat *st)
+{
+	struct kvm_stats_desc *all, *d;
+	uint32_t i;
+
+	st->fd = vcpu_get_stats_fd(vcpu);
+	read_stats_header(st->fd, &st->header);
+	all = read_stats_descriptors(st->fd, &st->header);
+	st->desc = NULL;
+	for (i = 0; i < st->header.num_desc && !st->desc; i++) {
+		d = get_stats_descriptor(all, i, &st->header);
+		if (!strcmp(d->name, name))
+			st->desc = d;
+	}
+	TEST_ASSERT(st->desc, "vCPU statistic %s", name);
+}
+
+static inline uint64_t vcpu_stat_read(struct vcpu_stat *st)
+{
+	uint64_t v;
+
+	read_stat_data(st->fd, &st->header, st->desc, &v, 1);
+	return v;
+}
+
 /* Missing-page userfaultfd over [addr, addr + len): page-ins there wait for us. */
 static inline int uffd_hold(void *addr, size_t len)
 {

@@ -9,7 +9,8 @@
 # and a fault no NOT_PRESENT can go for (CPL 0, APF off) while interrupts are on: the vCPU
 # halts, taking its timer interrupts, while the page-in is held (tests/kvm/halt_wait_test.c).
 # And one VM's page-ins held by its userfaultfd while another VM's keep completing
-# (tests/kvm/wq_isolation_test.c).
+# (tests/kvm/wq_isolation_test.c). A halt asked for right before a signal and a vCPU reset
+# (tests/kvm/halt_reset_test.c).
 SWAP=none
 L0_TIMEOUT=900
 
@@ -98,6 +99,25 @@ l1_main() {
 		"$(result_in /results/halt.log halt ticks_held)" -gt 0
 	check_cmp "halt: the host halted the vCPU for the fault (halted)" \
 		"$(result_in /results/halt.log halt halted)" -gt 0
+	# A halt asked for by a fault, then a signal ends KVM_RUN before the halt begins, and the
+	# VMM resets the vCPU (EN = 0, registers with IF = 0): the fresh vCPU must run, not halt
+	# with interrupts off and nothing outstanding.
+	/bin/halt_reset_test >/results/haltreset.log 2>&1
+	check_cmp "haltreset: test program ran to its end (log: haltreset.log)" "$?" -eq 0
+	check_cmp "haltreset: a signal ended KVM_RUN right after the halting fault" \
+		"$(result_in /results/haltreset.log haltreset signal_exit)" -eq 1
+	check_cmp "haltreset: ...which the host halted for (halted)" \
+		"$(result_in /results/haltreset.log haltreset halted)" -eq 1
+	check_cmp "haltreset: ...with its page-in held by userfaultfd" \
+		"$(result_in /results/haltreset.log haltreset held)" -eq 1
+	check_cmp "haltreset: nothing outstanding after the reset" \
+		"$(result_in /results/haltreset.log haltreset reset_outstanding)" -eq 0
+	check_cmp "haltreset: the reset vCPU never blocked (IF = 0, nothing to wake it)" \
+		"$(result_in /results/haltreset.log haltreset blocked)" -eq 0
+	check_cmp "haltreset: ...and its next KVM_RUN reached its ucall" \
+		"$(result_in /results/haltreset.log haltreset stage)" -eq 3
+	check_cmp "haltreset: nothing outstanding once the VM is gone" \
+		"$(result_in /results/haltreset.log haltreset global_outstanding)" -eq 0
 	# VM A holds more page-ins than one workqueue runs at once (256): VM B's must not queue
 	# behind them.
 	/bin/wq_isolation_test >/results/wq.log 2>&1
