@@ -47,6 +47,7 @@ DEFINE_PER_CPU(struct pvapf_guest_cpu, pvapf_guest_cpu);
 DEFINE_PER_CPU_DECRYPTED(struct pvapf_shared_area, pvapf_guest_area) __aligned(PVAPF_AREA_ALIGN);
 struct pvapf_token_table pvapf_guest_table;
 bool pvapf_guest_table_published;
+atomic_long_t pvapf_guest_pause_retries;
 
 static bool pvapf_param_on = true;
 
@@ -122,7 +123,7 @@ void pvapf_guest_cpu_enable(void)
 		return;
 	/* Paused while down: the pause work ends it here, then resume_work enables. */
 	if (READ_ONCE(c->paused)) {
-		queue_work_on(smp_processor_id(), system_highpri_wq, &c->pause_work);
+		queue_delayed_work_on(smp_processor_id(), system_highpri_wq, &c->pause_work, 0);
 		return;
 	}
 	pvapf_guest_start_this_cpu(c);
@@ -150,12 +151,13 @@ void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu)
 	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
 
 	WRITE_ONCE(c->paused, true);
-	queue_work_on(cpu, system_highpri_wq, &c->pause_work);
+	queue_delayed_work_on(cpu, system_highpri_wq, &c->pause_work, 0);
 }
 
 static void pvapf_guest_pause_work(struct work_struct *work)
 {
-	struct pvapf_guest_cpu *c = container_of(work, struct pvapf_guest_cpu, pause_work);
+	struct pvapf_guest_cpu *c = container_of(to_delayed_work(work),
+						 struct pvapf_guest_cpu, pause_work);
 	struct pvapf_tt_node *spare;
 	bool off = false;
 
@@ -171,8 +173,19 @@ static void pvapf_guest_pause_work(struct work_struct *work)
 	if (off)
 		pvapf_tt_wake_cpu(&pvapf_guest_table, c->cpu);
 
-	/* Here allocation may wait for memory, so the pause always ends. */
-	spare = kmem_cache_alloc(pvapf_tt_node_cache, GFP_KERNEL | __GFP_NOFAIL);
+	/*
+	 * Here allocation may reclaim, but not fail-proof: __GFP_NOFAIL could
+	 * invoke the OOM killer just to end a pause.  Without memory the work
+	 * tries again a tick later, while the pause lasts (its node's task may
+	 * still end it); a cpu that went down re-queues it when it comes back.
+	 */
+	spare = kmem_cache_alloc(pvapf_tt_node_cache, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	if (!spare) {
+		atomic_long_inc(&pvapf_guest_pause_retries);
+		if (READ_ONCE(c->paused) && !READ_ONCE(c->down))
+			queue_delayed_work_on(c->cpu, system_highpri_wq, &c->pause_work, 1);
+		return;
+	}
 	local_irq_disable();
 	/* Only c->cpu's READY claims its node: the node's token is stable here. */
 	if (smp_processor_id() == c->cpu &&
@@ -242,7 +255,7 @@ static int __init pvapf_guest_late_init(void)
 
 		c->cpu = cpu;
 		init_irq_work(&c->resume_work, pvapf_guest_resume_work);
-		INIT_WORK(&c->pause_work, pvapf_guest_pause_work);
+		INIT_DELAYED_WORK(&c->pause_work, pvapf_guest_pause_work);
 		INIT_DELAYED_WORK(&c->retry_work, pvapf_guest_retry_ready);
 	}
 	if (pvapf_guest_table_init()) {

@@ -22,7 +22,8 @@
  * @resume_work: re-enables APF on this cpu when its emergency node returns
  *	(the return can happen on any cpu, the MSR write must happen here)
  * @pause_work: the pause's slow half, in process context on this cpu:
- *	EN = 0, wake this cpu's sleepers, end the pause with a new node
+ *	EN = 0, wake this cpu's sleepers, end the pause with a new node (a
+ *	tick later again if there is no memory)
  * @retry_work: retries a READY that found no node (token left un-ACKed)
  * @cpu: the cpu this state belongs to
  */
@@ -31,7 +32,7 @@ struct pvapf_guest_cpu {
 	bool paused;
 	bool down;
 	struct irq_work resume_work;
-	struct work_struct pause_work;
+	struct delayed_work pause_work;
 	struct delayed_work retry_work;
 	int cpu;
 };
@@ -77,6 +78,8 @@ struct pvapf_guest_events {
 #undef PVAPF_GUEST_EVENT
 
 extern struct pvapf_guest_events pvapf_guest_events;
+/* Pause work allocations that found no memory (its debugfs line follows cpus_paused). */
+extern atomic_long_t pvapf_guest_pause_retries;
 
 void pvapf_guest_stop_this_cpu(bool pause);
 void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu);

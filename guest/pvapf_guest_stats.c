@@ -7,7 +7,7 @@
  * reordered or removed, so tools may parse by name or by position
  * (guest/README.md "Counters"). The lines are PVAPF_TT_COUNTERS
  * (pvapf_token_table.h), then PVAPF_GUEST_EVENTS (pvapf_guest_internal.h),
- * then cpus_enabled and cpus_paused.
+ * then cpus_enabled, cpus_paused and pause_retries.
  */
 #include <linux/debugfs.h>
 #include <linux/init.h>
@@ -51,6 +51,7 @@ static int pvapf_guest_counters_show(struct seq_file *m, void *unused)
 							      pvapf_ev_fields[i].offset)));
 	seq_printf(m, "cpus_enabled %d\n", pvapf_guest_cpus_enabled());
 	seq_printf(m, "cpus_paused %d\n", pvapf_guest_cpus_paused());
+	seq_printf(m, "pause_retries %ld\n", atomic_long_read(&pvapf_guest_pause_retries));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pvapf_guest_counters);

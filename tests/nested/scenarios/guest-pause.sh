@@ -2,9 +2,10 @@
 # The pvapf guest's APF pause (guest/README.md, "Pause"): READYs that find no memory. The host
 # delivers every READY on the other vCPU (debug_ready_other_vcpu, which the ABI allows and
 # stock hosts never do), so READYs often beat their tasks (wake-before-wait). failslab fails
-# every atomic allocation from the guest's pvapf_tt_node cache, so each READY that beats its
-# task takes its cpu's emergency node and pauses APF there; cpu1 goes offline and back while
-# tasks sleep. Every pause must
+# every allocation from the guest's pvapf_tt_node cache, so each READY that beats its task
+# takes its cpu's emergency node and pauses APF there, and the pause work's own allocation
+# (which may sleep, but must not be __GFP_NOFAIL: that could invoke the OOM killer just to end
+# a pause) fails too and is retried; cpu1 goes offline and back while tasks sleep. Every pause must
 # end, promptly once failslab is off, APF must be back on both vCPUs, and APF must be switched
 # off for a pause only outside the READY interrupt (pvapf_apf_off events): there the host can
 # hold EN = 0 for a page-in in flight while the vCPU holds a token-table lock.
@@ -17,10 +18,11 @@ L1_SMP=1
 
 FAILSLAB=/sys/kernel/debug/failslab
 
-# Fail every non-sleeping allocation from pvapf_tt_node, and only those, quietly.
+# Fail every allocation from pvapf_tt_node (atomic or sleeping; __GFP_NOFAIL ones never fail),
+# and only those, quietly.
 failslab_on() {
 	echo 1 >/sys/kernel/slab/pvapf_tt_node/failslab && echo Y >$FAILSLAB/cache-filter &&
-		echo Y >$FAILSLAB/ignore-gfp-wait && echo 0 >$FAILSLAB/verbose &&
+		echo N >$FAILSLAB/ignore-gfp-wait && echo 0 >$FAILSLAB/verbose &&
 		echo -1 >$FAILSLAB/times && echo 100 >$FAILSLAB/probability
 }
 
@@ -69,6 +71,8 @@ l1_main() {
 		"$(l2_result pause trace pvapf_apf_off_pause)" -gt 0
 	check_cmp "pause: ...never from the READY interrupt" \
 		"$(l2_result pause trace pvapf_apf_off_pause_hardirq)" -eq 0
+	check_cmp "pause: the pause work found no memory and tried again (no __GFP_NOFAIL)" \
+		"$(pvapf_delta pause pause_retries)" -gt 0
 	check_cmp "pause: no cpu paused within 10s of memory coming back" \
 		"$(l2_result pause settle unpaused)" -eq 1
 	check_cmp "pause: every pause ended" "$(pvapf_delta pause paused_periods)" -eq \
