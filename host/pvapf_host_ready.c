@@ -237,8 +237,14 @@ bool pvapf_host_has_ready(struct kvm_vcpu *vcpu)
 	/* Halted for a page-in (pvapf_host_fault.c): any completion may be it. */
 	if (vcpu->arch.apf.halted && !list_empty_careful(&pv->done))
 		return true;
-	/* While a READY awaits its ACK the guest must run, not the queue. */
-	if (pv->ready_pending || (pv->enabled && !kvm_lapic_enabled(vcpu)))
+	/*
+	 * While a READY awaits its ACK the guest must run, not the queue; and
+	 * nothing can go to a disabled LAPIC or by a restored vector below 32
+	 * (a wake-all owed since the enable waits for the guest's INT write),
+	 * so none of it is a reason to wake: every hlt would return at once.
+	 */
+	if (pv->ready_pending ||
+	    (pv->enabled && (!kvm_lapic_enabled(vcpu) || !pvapf_vector_usable(pv))))
 		return false;
 	return READ_ONCE(pv->wake_all_pending) || !list_empty_careful(&pv->done) ||
 	       READ_ONCE(pv->fwd_head) != READ_ONCE(pv->fwd_tail);

@@ -34,27 +34,13 @@
 #define TEST_GPA	(1ULL << 30)
 #define TEST_GVA	TEST_GPA
 #define TIMER_VECTOR	0xee
-/* KVM's APIC bus runs at 1 GHz; divide by 1 (TDCR 0xb): a tick per ms. */
-#define TIMER_COUNT	1000000
-#define TDCR_DIV_1	0xb
 #define HOLD_MS		100
-
-static uint64_t ticks;
-
-static void guest_timer_handler(struct ex_regs *regs)
-{
-	WRITE_ONCE(ticks, ticks + 1);
-	x2apic_write_reg(APIC_EOI, 0);
-}
 
 static void guest_code(void)
 {
-	x2apic_enable();
-	x2apic_write_reg(APIC_TDCR, TDCR_DIV_1);
-	x2apic_write_reg(APIC_LVTT, APIC_LVT_TIMER_PERIODIC | TIMER_VECTOR);
-	x2apic_write_reg(APIC_TMICT, TIMER_COUNT);
+	guest_timer_start(TIMER_VECTOR, 1);
 	/* The timer works before the page is touched. */
-	GUEST_WAIT_UNTIL(READ_ONCE(ticks));
+	GUEST_WAIT_UNTIL(READ_ONCE(guest_ticks));
 	asm volatile("sti; nop");
 	GUEST_SYNC2(1, 0);
 	/* CPL 0, APF off: no NOT_PRESENT can go; interrupts are on. */
@@ -74,7 +60,7 @@ int main(void)
 {
 	struct uffdio_zeropage zero = { 0 };
 	const struct timespec hold = { .tv_nsec = HOLD_MS * 1000000L };
-	volatile uint64_t *guest_ticks;
+	volatile uint64_t *ticks;
 	struct kvm_vcpu *vcpu;
 	struct uffd_msg msg;
 	struct kvm_vm *vm;
@@ -86,11 +72,11 @@ int main(void)
 
 	setbuf(stdout, NULL);
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	vm_install_exception_handler(vm, TIMER_VECTOR, guest_timer_handler);
+	vm_install_exception_handler(vm, TIMER_VECTOR, guest_tick_handler);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT, 1, 0);
 	virt_map(vm, TEST_GVA, TEST_GPA, 1);
 	hva = addr_gpa2hva(vm, TEST_GPA);
-	guest_ticks = addr_gva2hva(vm, (vm_vaddr_t)&ticks);
+	ticks = addr_gva2hva(vm, (vm_vaddr_t)&guest_ticks);
 
 	uffd = uffd_hold(hva, vm->page_size);
 
@@ -102,9 +88,9 @@ int main(void)
 		    msg.arg.pagefault.address == (unsigned long)hva,
 		    "userfaultfd event %u at 0x%llx, want a page fault at %p", msg.event,
 		    (unsigned long long)msg.arg.pagefault.address, hva);
-	t0 = *guest_ticks;
+	t0 = *ticks;
 	nanosleep(&hold, NULL);
-	t1 = *guest_ticks;
+	t1 = *ticks;
 	zero.range.start = (unsigned long)hva;
 	zero.range.len = vm->page_size;
 	TEST_ASSERT(!ioctl(uffd, UFFDIO_ZEROPAGE, &zero), "UFFDIO_ZEROPAGE");

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "processor.h"
+#include "apic.h"
 #include "ucall_common.h"
 
 /*
@@ -29,6 +31,28 @@
 		while (!(cond))				\
 			asm volatile("sti; nop; cli");	\
 	} while (0)
+
+/* KVM's APIC bus runs at 1 GHz: with the divider at 1, a timer count per ns. */
+#define GUEST_TIMER_COUNT_PER_MS	1000000
+#define GUEST_TIMER_TDCR_DIV_1		0xb
+
+/* Guest code: the ticks of the guest_timer_start() timer (guest_tick_handler()). */
+static uint64_t guest_ticks;
+
+static inline void guest_tick_handler(struct ex_regs *regs)
+{
+	WRITE_ONCE(guest_ticks, guest_ticks + 1);
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+/* Guest code: a periodic LAPIC timer on @vector every @ms ms (x2APIC on). */
+static inline void guest_timer_start(uint8_t vector, uint32_t ms)
+{
+	x2apic_enable();
+	x2apic_write_reg(APIC_TDCR, GUEST_TIMER_TDCR_DIV_1);
+	x2apic_write_reg(APIC_LVTT, APIC_LVT_TIMER_PERIODIC | vector);
+	x2apic_write_reg(APIC_TMICT, ms * GUEST_TIMER_COUNT_PER_MS);
+}
 
 /* The next ucall of the guest, which must be GUEST_SYNC2(@stage, ...). */
 static inline struct ucall run_to_stage(struct kvm_vcpu *vcpu, uint64_t stage)

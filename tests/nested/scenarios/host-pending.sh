@@ -10,7 +10,8 @@
 # halts, taking its timer interrupts, while the page-in is held (tests/kvm/halt_wait_test.c).
 # And one VM's page-ins held by its userfaultfd while another VM's keep completing
 # (tests/kvm/wq_isolation_test.c). A halt asked for right before a signal and a vCPU reset
-# (tests/kvm/halt_reset_test.c).
+# (tests/kvm/halt_reset_test.c); an idle vCPU after a restore with INT below 32
+# (tests/kvm/restore_idle_test.c).
 SWAP=none
 L0_TIMEOUT=900
 
@@ -118,6 +119,17 @@ l1_main() {
 		"$(result_in /results/haltreset.log haltreset stage)" -eq 3
 	check_cmp "haltreset: nothing outstanding once the VM is gone" \
 		"$(result_in /results/haltreset.log haltreset global_outstanding)" -eq 0
+	# A restore enables APF with INT below 32 (no READY can go by it): the wake-all it owes
+	# waits for a real vector, and meanwhile the idle vCPU sleeps in hlt until its 100 ms
+	# timer ticks instead of returning from every hlt at once.
+	/bin/restore_idle_test >/results/restoreidle.log 2>&1
+	check_cmp "restoreidle: test program ran to its end (log: restoreidle.log)" "$?" -eq 0
+	check_cmp "restoreidle: the guest took its timer ticks" \
+		"$(result_in /results/restoreidle.log restoreidle ticks)" -ge 10
+	check_cmp "restoreidle: hlt exits for 10 ticks (each hlt ends with a tick)" \
+		"$(result_in /results/restoreidle.log restoreidle halt_exits)" -le 30
+	check_cmp "restoreidle: the owed wake-all came once the guest wrote a usable vector" \
+		"$(result_in /results/restoreidle.log restoreidle wake_all_token)" -eq 4294967295
 	# VM A holds more page-ins than one workqueue runs at once (256): VM B's must not queue
 	# behind them.
 	/bin/wq_isolation_test >/results/wq.log 2>&1
