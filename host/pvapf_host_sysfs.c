@@ -231,6 +231,19 @@ static const struct attribute_group pvapf_root_group = {
 	.attrs = pvapf_root_attrs,
 };
 
+/*
+ * Make the directory @name of @parent root's (0700).  sysfs makes every
+ * directory 0755; sysfs_chmod_file() changes a node's mode through kernfs
+ * (kernfs_setattr(), under its lock), finding the node by name, and keeps
+ * its type.
+ */
+static int pvapf_sysfs_root_only(struct kobject *parent, const char *name)
+{
+	const struct attribute node = { .name = name };
+
+	return sysfs_chmod_file(parent, &node, 0700);
+}
+
 int pvapf_sysfs_init(void)
 {
 	int r;
@@ -238,6 +251,15 @@ int pvapf_sysfs_init(void)
 	pvapf_root = kobject_create_and_add("pvapf", kernel_kobj);
 	if (!pvapf_root)
 		return -ENOMEM;
+	/*
+	 * Root only: vms/ names are VMM pids (hidepid=2) and count the VMs
+	 * made.  It is made inside pvapf/ once pvapf/ is root's, so nobody else
+	 * ever reaches it, not even through a descriptor of pvapf/ opened while
+	 * that was new and 0755 (a lookup checks the directory's mode as it is).
+	 */
+	r = pvapf_sysfs_root_only(kernel_kobj, "pvapf");
+	if (r)
+		goto err;
 	r = sysfs_create_group(pvapf_root, &pvapf_root_group);
 	if (r)
 		goto err;
@@ -246,12 +268,11 @@ int pvapf_sysfs_init(void)
 		r = -ENOMEM;
 		goto err;
 	}
-	/*
-	 * Root only: the names are VMM pids (hidepid=2) and count the VMs made.
-	 * sysfs makes every directory 0755 and kernfs_setattr() is not exported
-	 * to modules; the node's mode is what each permission check reads.
-	 */
-	pvapf_vms->kobj.sd->mode = S_IFDIR | 0700;
+	r = pvapf_sysfs_root_only(pvapf_root, "vms");
+	if (r) {
+		kset_unregister(pvapf_vms);
+		goto err;
+	}
 	return 0;
 err:
 	kobject_put(pvapf_root);

@@ -30,6 +30,17 @@ memslot_checks() {
 	check_cmp "$2: nothing outstanding once the VM is gone" "$(pending memslot global_outstanding "$1")" -eq 0
 }
 
+# sysfs_root_checks LABEL: /sys/kernel/pvapf is root's, and vms/ (whose names are VMM pids) is
+# made inside it once it is, so no other user ever reaches vms/, not even from its creation.
+sysfs_root_checks() {
+	check_cmp "$1: /sys/kernel/pvapf is root's" "$(stat -c %a /sys/kernel/pvapf)" -eq 700
+	check_cmp "$1: /sys/kernel/pvapf/vms is root's" "$(stat -c %a /sys/kernel/pvapf/vms)" -eq 700
+	asuser 65534 ls /sys/kernel/pvapf >/dev/null 2>&1
+	check_cmp "$1: uid 65534 cannot list /sys/kernel/pvapf" "$?" -ne 0
+	asuser 65534 ls /sys/kernel/pvapf/vms >/dev/null 2>&1
+	check_cmp "$1: uid 65534 cannot list /sys/kernel/pvapf/vms" "$?" -ne 0
+}
+
 # Unload kvm_amd and kvm the moment the last VM lets go of them (its VMM was just killed
 # with a page-in held), load them again, and run memslot on the reloaded host: the pvapf
 # workqueue, work cache and sysfs root go with kvm.ko and come back with it.
@@ -52,6 +63,7 @@ unload_reload() {
 	load_modules
 	rc=$?
 	check_cmp "reload: insmod $(tr '\n' ' ' </pvapf/modules/order)" "$rc" -eq 0
+	sysfs_root_checks "reload: sysfs"
 	check_cmp "reload: /sys/kernel/pvapf is back, nothing outstanding" \
 		"$(cat /sys/kernel/pvapf/outstanding)" -eq 0
 	/bin/pending_fault_test memslot >/results/memslot-reloaded.log 2>&1
@@ -60,6 +72,7 @@ unload_reload() {
 }
 
 l1_main() {
+	sysfs_root_checks sysfs
 	# by path: the selftest library loads the guest code from its own ELF file (argv[0])
 	/bin/pending_fault_test memslot >/results/memslot.log 2>&1
 	check_cmp "memslot: test program ran to its end (log: memslot.log)" "$?" -eq 0
