@@ -28,6 +28,10 @@ if [ -n "$VARIANT" ] && [ ! -d "$OBJ" ] && [ -d "$BUILD/obj-$NAME" ]; then
 	mv "$OBJ.tmp" "$OBJ"
 fi
 mkdir -p "$OBJ"
+# One build of a tree at a time: two makes in one object directory corrupt it (a test building
+# packages beside another one rebuilding the kernel); the second waits.
+exec 8>"$OBJ.lock"
+flock 8
 
 DEBCFG=$BASE_CONFIGS
 required=

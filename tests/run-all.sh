@@ -79,6 +79,8 @@ stage apfstat tests/apfstat/run.sh
 
 # --- test: the kernels and the nested scenarios ---
 stage pin tests/check/pin.sh
+# the README's first command on a fresh machine: deps.sh in a minimal Debian 12 root
+stage deps-fresh tests/packaging/deps-fresh.sh
 stage configs make -s configs
 stage host-config tests/check/host-config.sh
 if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmtest-images; then

@@ -1,34 +1,48 @@
 #!/usr/bin/env bash
 # A Debian 12 root filesystem for the install-and-boot tests, from the archive apt uses, cached
 # as a tarball keyed by its package list so a second run costs nothing.
-#   mkroot.sh initramfs-tools|dracut|libvirt   prints the cached tarball's path
-# The dracut root is the initramfs-tools one with dracut installed (which removes
-# initramfs-tools); the libvirt root, with libvirtd and QEMU (the KVM host of tests/libvirt).
+#   mkroot.sh minbase|initramfs-tools|dracut|libvirt|guest   prints the cached tarball's path
+# The minbase root is debootstrap's minimal Debian (a fresh machine: tests/packaging/deps-fresh.sh);
+# the initramfs-tools root adds what a kernel package needs and boots with. The dracut root is the initramfs-tools one with dracut installed (which removes
+# initramfs-tools); the libvirt root, with libvirtd and QEMU (the KVM host of tests/libvirt),
+# confined by AppArmor as on a default Debian 12 host; the guest root, with fio (the disk of
+# tests/libvirt's Debian guest).
 # Both carry what a packaged kernel depends on (kmod, linux-base) and what its tests use
 # (dkms with a compiler for the headers package).
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-VARIANT=${1:?usage: mkroot.sh initramfs-tools|dracut|libvirt}
-# what the libvirt root adds: the daemon, QEMU, virsh; no recommends (GTK, mesa...: 1 GB)
-LIBVIRT_PKGS="libvirt-daemon-system qemu-system-x86 libvirt-clients"
+VARIANT=${1:?usage: mkroot.sh minbase|initramfs-tools|dracut|libvirt|guest}
+# what the libvirt root adds: the daemon, QEMU, virsh, and AppArmor, which Debian 12 installs
+# by default and which loads libvirt's profiles at boot; no recommends (GTK, mesa...: 1 GB)
+LIBVIRT_PKGS="libvirt-daemon-system qemu-system-x86 libvirt-clients apparmor"
+GUEST_PKGS="fio"
 PKGS=systemd-sysv,udev,kmod,linux-base,initramfs-tools,zstd,dkms,gcc-12,make,libc6-dev
 CACHE=$BUILD/cache/roots
 KEY=$(echo "bookworm minbase $PKGS" | sha256sum | cut -c1-12)
 BASE=$CACHE/bookworm-initramfs-tools-$KEY.tar
 case "$VARIANT" in
+minbase) OUT=$CACHE/bookworm-minbase.tar ;;
 initramfs-tools) OUT=$BASE ;;
 dracut) OUT=$CACHE/bookworm-dracut-$KEY.tar ;;
 libvirt) OUT=$CACHE/bookworm-libvirt-$(echo "$KEY $LIBVIRT_PKGS" | sha256sum | cut -c1-12).tar ;;
-*) die mkroot "" "unknown root '$VARIANT' (initramfs-tools, dracut or libvirt)" ;;
+guest) OUT=$CACHE/bookworm-guest-$(echo "$KEY $GUEST_PKGS" | sha256sum | cut -c1-12).tar ;;
+*) die mkroot "" "unknown root '$VARIANT' (minbase, initramfs-tools, dracut, libvirt or guest)" ;;
 esac
 [ -s "$OUT" ] && { echo "$OUT"; exit 0; }
 [ "$(id -u)" = 0 ] || die mkroot "" "building a root filesystem needs root"
 need_cmd mkroot debootstrap debootstrap
 mkdir -p "$CACHE"
+# One build of a root at a time: a second caller waits for the first one's tarball.
+exec 9>"$OUT.lock"
+flock 9
+[ -s "$OUT" ] && { echo "$OUT"; exit 0; }
 LOG=$BUILD/logs/mkroot-$VARIANT.log
 TMP=$(mktemp -d "$CACHE/tmp.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# unmount_tmp: what debootstrap or a chroot left mounted in the root (debootstrap's /proc, seen
+# left behind), never descending into it
+unmount_tmp() { findmnt -rn -o TARGET | { grep "^$TMP/" || true; } | sort -r | xargs -r umount -l; }
+trap 'unmount_tmp; rm -rf --one-file-system "$TMP"' EXIT
 
 # The Debian mirror apt is configured with (deb822 or one-line sources).
 mirror() {
@@ -38,10 +52,16 @@ mirror() {
 }
 
 stage_begin "mkroot-$VARIANT" "Debian 12 root into $OUT"
-if [ "$VARIANT" != initramfs-tools ]; then
-	base=$("$0" initramfs-tools | tail -n 1)
+if [ "$VARIANT" != minbase ]; then
+	[ "$VARIANT" = initramfs-tools ] && from=minbase || from=initramfs-tools
+	base=$("$0" "$from" | tail -n 1)
 	tar -xf "$base" -C "$TMP"
-	[ "$VARIANT" = dracut ] && add=dracut || add=$LIBVIRT_PKGS
+	case "$VARIANT" in
+	initramfs-tools) add=${PKGS//,/ } ;;
+	dracut) add=dracut ;;
+	libvirt) add=$LIBVIRT_PKGS ;;
+	guest) add=$GUEST_PKGS ;;
+	esac
 	# shellcheck disable=SC2086 # a list of packages
 	DEBIAN_FRONTEND=noninteractive run_logged mkroot "$LOG" chroot "$TMP" \
 		apt-get install -y --no-install-recommends $add
@@ -49,7 +69,7 @@ if [ "$VARIANT" != initramfs-tools ]; then
 else
 	m=$(mirror)
 	[ -n "$m" ] || die mkroot "" "no Debian mirror found in /etc/apt/sources.list*"
-	run_logged mkroot "$LOG" debootstrap --variant=minbase --include="$PKGS" bookworm "$TMP" "$m"
+	run_logged mkroot "$LOG" debootstrap --variant=minbase bookworm "$TMP" "$m"
 	# The security archive too, as on any installed Debian (what apt in the root may fetch).
 	{ cat /etc/apt/sources.list.d/*.sources 2>/dev/null || true; } |
 		sed -n 's/^URIs: *\(.*debian-security\)$/deb \1 bookworm-security main/p' >>"$TMP/etc/apt/sources.list"
@@ -60,6 +80,7 @@ else
 	echo '/dev/vda / ext4 rw 0 1' >"$TMP/etc/fstab"
 	chroot "$TMP" passwd -d root >/dev/null
 fi
-tar -cf "$OUT.part" -C "$TMP" . && mv "$OUT.part" "$OUT"
+unmount_tmp
+{ tar -cf "$OUT.part" -C "$TMP" . && mv "$OUT.part" "$OUT"; } || die mkroot "" "cannot write $OUT"
 stage_end
 echo "$OUT"
