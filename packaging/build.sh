@@ -5,7 +5,11 @@
 # Output: dist/ with the packages and SHA256SUMS; each package's size and each stage's time.
 # PVAPF_RELEASE_OVERRIDE=N builds release N instead of kernel/VERSION's (the upgrade test);
 # DIST=DIR writes somewhere else than dist/; FORMATS="deb" or "rpm" builds only that format.
-set -euo pipefail
+set -Eeuo pipefail
+# errexit in command substitutions too, and a failed command is named (with the stage) rather
+# than ending the build silently
+shopt -s inherit_errexit
+trap 'echo "ERROR [${STAGE_NAME:-packages}]: command failed (exit $?, packaging/build.sh line $LINENO): $BASH_COMMAND" >&2' ERR
 . "$(dirname "$0")/../scripts/lib.sh"
 load_version
 
@@ -38,10 +42,10 @@ flavour_text() {
 	esac
 }
 
-# stage_kernel FLAVOUR OBJ STAGE: the files both formats ship, laid out as installed.
+# stage_kernel FLAVOUR OBJ STAGE REL: the files both formats ship, laid out as installed. Called
+# as a command (never in a $(...)), so that any failure stops the build before packaging.
 stage_kernel() {
-	local obj=$2 st=$3 rel
-	rel=$(cat "$obj/include/config/kernel.release")
+	local obj=$2 st=$3 rel=$4
 	rm -rf "$st" && mkdir -p "$st/image/boot" "$st/image/lib/modules" "$st/headers/usr/src"
 	cp "$obj/arch/x86/boot/bzImage" "$st/image/boot/vmlinuz-$rel"
 	cp "$obj/System.map" "$st/image/boot/System.map-$rel"
@@ -49,31 +53,31 @@ stage_kernel() {
 	# modules stripped, then signed (kbuild does both in this order), without depmod's output:
 	# the package's scripts make that on the installed system
 	make -s -C "$TREE" O="$obj" INSTALL_MOD_PATH="$st/image" INSTALL_MOD_STRIP=1 DEPMOD=true \
-		modules_install >&2
+		modules_install || die "stage-$1" "" "make modules_install failed (kbuild's output above)"
 	rm -f "$st/image/lib/modules/$rel/build"
 	cp "$TREE/COPYING" "$st/COPYING"
 	# what an external module builds against (kbuild's own list of files)
 	(cd "$obj" && srctree=$TREE SRCARCH=x86 CC=gcc HOSTCC=gcc MAKE=make \
-		"$TREE/scripts/package/install-extmod-build" "$st/headers/usr/src/linux-headers-$rel") >&2
+		"$TREE/scripts/package/install-extmod-build" "$st/headers/usr/src/linux-headers-$rel")
 	local h=$st/headers/usr/src/linux-headers-$rel f t
 	# pvapf's own headers are links into this repository (kernel/overlay): ship their contents.
 	find "$h" -type l | while read -r f; do
 		t=$(readlink -f "$f")
-		case "$t" in "$h"/*) ;; *) [ -e "$t" ] && rm -f "$f" && cp -a "$t" "$f" ;; esac
+		case "$t" in "$h"/*) continue ;; esac
+		if [ -e "$t" ]; then rm -f "$f" && cp -a "$t" "$f"; fi
 	done
 	find "$h" -name .gitignore -delete
 	# as Debian and Fedora ship kbuild's tools: stripped, interpreters named by path (all of
 	# them are in scripts/ and tools/; the rest is headers and Makefiles)
 	find "$h/scripts" "$h/tools" -type f | while read -r f; do
 		case "$(head -c 20 "$f" | tr -d '\0')" in
-		$'\x7fELF'*) [ -x "$f" ] && strip --strip-unneeded "$f" ;;
+		$'\x7fELF'*) if [ -x "$f" ]; then strip --strip-unneeded "$f"; fi ;;
 		'#!/usr/bin/env '* | '#! /usr/bin/env '*)
 			sed -i '1s,^#! *,#!,; 1s,^#!/usr/bin/env python$,#!/usr/bin/python3,; 1s,^#!/usr/bin/env \([a-z0-9]*\),#!/usr/bin/\1,' "$f"
 			chmod a+x "$f" ;;
 		'#!'*) chmod a+x "$f" ;;
 		esac
 	done
-	echo "$rel"
 }
 
 # subst FILE: the templates' @NAME@ placeholders
@@ -183,8 +187,9 @@ for F in "${FLAVOURS[@]}"; do
 	scripts_t0=$(date +%s)
 	"$PVAPF_ROOT/scripts/build-kernel.sh" "$F"
 	grep -q '^CONFIG_MODULES=y' "$OBJ/.config" || die packages "" "the $F kernel has no modules: a package needs them"
+	REL=$(cat "$OBJ/include/config/kernel.release")
 	stage_begin "stage-$F" "files of $F as installed, in $WORK/stage"
-	REL=$(stage_kernel "$F" "$OBJ" "$WORK/stage")
+	stage_kernel "$F" "$OBJ" "$WORK/stage" "$REL"
 	stage_end
 	if want deb; then
 		stage_begin "deb-$F" "$REL $DEB_PKG_VERSION"

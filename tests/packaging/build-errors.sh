@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # packaging/build.sh on a machine without a packaging tool stops at once and names the Debian
-# package to install: run with a PATH that lacks just that tool. A bad signing key is refused.
+# package to install: run with a PATH that lacks just that tool. A bad signing key is refused. A
+# step of the kernel's staging that fails (modules_install, made to fail) stops the build with no
+# package made.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 T=packages
@@ -23,6 +25,24 @@ for case in dh_builddeb:debhelper rpmbuild:rpm dpkg-buildpackage:dpkg-dev; do
 	[ "$rc" != 0 ] || fail "without $tool: exit status 0"
 	rm -rf "$bin"
 done
+# A failed step while staging the kernel's files stops the build: no package from an incomplete
+# staging. A `make` earlier in PATH fails kbuild's modules_install into the staging (not the
+# kernel build's own, into obj-test/modroot) and passes everything else on.
+bin=$W/path-failing-modules-install
+rm -rf "$bin" "$W/dist" && mkdir -p "$bin"
+# shellcheck disable=SC2016 # the fake make's own $* and $@
+printf '#!/bin/sh\ncase " $* " in *" INSTALL_MOD_PATH=%s/"*" modules_install "*)\n\techo "injected: modules_install failed" >&2; exit 2 ;;\nesac\nexec %s "$@"\n' \
+	"$BUILD/pkg" \
+	"$(command -v make)" >"$bin/make"
+chmod +x "$bin/make"
+out=$(PATH=$bin:$PATH DIST=$W/dist "$PVAPF_ROOT/packaging/build.sh" test 2>&1)
+rc=$?
+made=$(find "$W/dist" -name '*.deb' -o -name '*.rpm' 2>/dev/null | tr '\n' ' ')
+check "modules_install failing: exit $rc, not 0" test "$rc" != 0
+check "modules_install failing: no package made${made:+ (made: $made)}" test -z "$made"
+check "modules_install failing: the error names the staging: $(grep -m1 '^ERROR' <<<"$out")" \
+	grep -q '^ERROR \[stage-test\]: .*modules_install' <<<"$out"
+rm -rf "$bin" "$W/dist"
 # A maintainer's module-signing key that is not one is refused before any build.
 out=$(PVAPF_SIGNING_KEY=/etc/hostname "$PVAPF_ROOT/scripts/build-kernel.sh" test 2>&1)
 check "PVAPF_SIGNING_KEY that is no key: refused, naming it: $(tail -n 1 <<<"$out")" \
