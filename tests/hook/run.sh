@@ -117,18 +117,22 @@ for c in no-element:- element:"<pvapf:asyncpf xmlns:pvapf='NS' policy='always' m
 	fi
 done
 
-# the README's complete domain (tests/libvirt starts it as written): valid, and the hook lets
-# it start on a pvapf host
-d=$W/readme-domain
-mkdir -p "$d/sys/vms"
-readme_domain pvapf-demo >"$d/domain.xml"
-if ! virt-xml-validate "$d/domain.xml" domain >"$d/validate.log" 2>&1; then
-	fail "libvirt-hooks/README.md's complete domain is not a valid libvirt domain: $(tail -n 1 "$d/validate.log")"
-elif ! err=$(PVAPF_SYSFS=$d/sys "$HOOK" pvapf-demo prepare begin - <"$d/domain.xml" 2>&1); then
-	fail "libvirt-hooks/README.md's complete domain: the hook refuses it: $err"
-else
-	pass "libvirt-hooks/README.md's complete domain: valid, accepted by the hook"
-fi
+# the README's complete domains (tests/libvirt starts them as written): valid, and the hook lets
+# them start on a pvapf host
+for name in pvapf-demo pvapf-disk; do
+	d=$W/readme-$name
+	mkdir -p "$d/sys/vms"
+	readme_domain "$name" >"$d/domain.xml"
+	if ! grep -q "<name>$name</name>" "$d/domain.xml"; then
+		fail "libvirt-hooks/README.md has no complete domain named $name"
+	elif ! virt-xml-validate "$d/domain.xml" domain >"$d/validate.log" 2>&1; then
+		fail "libvirt-hooks/README.md's domain $name is not a valid libvirt domain: $(tail -n 1 "$d/validate.log")"
+	elif ! err=$(PVAPF_SYSFS=$d/sys "$HOOK" "$name" prepare begin - <"$d/domain.xml" 2>&1); then
+		fail "libvirt-hooks/README.md's domain $name: the hook refuses it: $err"
+	else
+		pass "libvirt-hooks/README.md's domain $name: valid, accepted by the hook"
+	fi
+done
 
 # the man page renders, without groff warnings
 if out=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z \
