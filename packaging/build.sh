@@ -114,15 +114,18 @@ deb_package() {
 	cp "${src%/*}"/*.deb "$DIST/"
 }
 
-# rpm_package TEMPLATE STAGE TOPDIR: the spec from TEMPLATE built from STAGE, the .rpms into $DIST
+# rpm_package TEMPLATE STAGE TOPDIR [RPMBUILD-ARG...]: the spec from TEMPLATE built from STAGE,
+# the .rpms into $DIST
 rpm_package() {
-	local spec=$3/SPECS/${1##*/}
+	local spec=$3/SPECS/${1##*/} tmpl=$1 stage=$2 top=$3
+	shift 3
 	spec=${spec%.in}
-	rm -rf "$3" && mkdir -p "$3/SPECS"
-	subst "$1" >"$spec"
+	rm -rf "$top" && mkdir -p "$top/SPECS"
+	subst "$tmpl" >"$spec"
 	run_logged "rpm-$F" "$BUILD/logs/packages-rpm-$F.log" \
-		rpmbuild -bb --define "_topdir $3" --define "pvapf_stage $2" --define "_build_id_links none" "$spec"
-	cp "$3"/RPMS/*/*.rpm "$DIST/"
+		rpmbuild -bb --define "_topdir $top" --define "pvapf_stage $stage" --define "_build_id_links none" \
+		"$@" "$spec"
+	cp "$top"/RPMS/*/*.rpm "$DIST/"
 }
 
 build_deb() {
@@ -142,26 +145,48 @@ build_deb() {
 	mv "$src/debian/stage" "$WORK/stage"
 }
 
-# pvapf-tools: one per build, whatever the flavours (the libvirt hook, apfstat).
+# rpm_hardening: rpmbuild arguments for the hardening flags, where rpm has none of its own. On an
+# RPM distribution %optflags and %build_ldflags are its hardening flags (Fedora's redhat-rpm-config);
+# Debian's rpm, which builds here, defines only "-O2 -g" and no %build_ldflags: the build host's
+# (dpkg-buildflags) stand in, so both formats' binaries are hardened alike.
+rpm_hardening() {
+	[ -z "$(rpm --eval '%{?build_ldflags}')" ] || return 0
+	printf '%s\n' --define "optflags $(dpkg_flag CFLAGS) $(dpkg_flag CPPFLAGS)" \
+		--define "build_ldflags $(dpkg_flag LDFLAGS)"
+}
+
+# dpkg_flag NAME: Debian's build flag NAME with all its hardening features (bindnow too)
+dpkg_flag() {
+	DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get "$1"
+}
+
+# pvapf-tools: one per build, whatever the flavours (the libvirt hook, apfstat). Both run as root
+# (libvirtd runs the hook), so both are built with the distribution's hardening flags: for the
+# .deb here with dpkg-buildflags', for the .rpm in pvapf-tools.spec's %build with rpm's.
 build_tools() {
-	local t=$BUILD/pkg/tools$VARIANT src
+	local t=$BUILD/pkg/tools$VARIANT src man=$PVAPF_ROOT/libvirt-hooks/pvapf-hook.8
 	F=tools REL=
-	rm -rf "$t" && mkdir -p "$t/stage/usr/libexec/pvapf" "$t/stage/etc/libvirt/hooks/qemu.d" \
-		"$t/stage/usr/sbin" "$t/stage/usr/share/man/man8"
-	run_logged tools "$BUILD/logs/packages-tools.log" make -C "$PVAPF_ROOT/libvirt-hooks" OUT="$t/bin"
-	run_logged tools "$BUILD/logs/packages-apfstat.log" make -C "$PVAPF_ROOT/tools/apfstat" OUT="$t/bin"
-	install -s -m 0755 "$t/bin/pvapf-hook" "$t/stage/usr/libexec/pvapf/"
-	install -s -m 0755 "$t/bin/apfstat" "$t/stage/usr/sbin/"
+	[ -f "$man" ] || die tools "" "$man (the hook's man page) not found"
+	rm -rf "$t" && mkdir -p "$t/stage/etc/libvirt/hooks/qemu.d" "$t/stage/usr/share/man/man8"
 	# compressed by dh_compress, and in pvapf-tools.spec
-	install -m 0644 "$PVAPF_ROOT/tools/apfstat/apfstat.8" "$t/stage/usr/share/man/man8/"
-	# libvirt runs every executable in qemu.d (>= 6.5); the binary stays in libexec
-	ln -s /usr/libexec/pvapf/pvapf-hook "$t/stage/etc/libvirt/hooks/qemu.d/50-pvapf"
+	install -m 0644 "$PVAPF_ROOT/tools/apfstat/apfstat.8" "$man" "$t/stage/usr/share/man/man8/"
+	# libvirt runs every executable in qemu.d (>= 6.5). The binary is in /usr/sbin: Debian's
+	# libvirtd AppArmor profile lets libvirtd run /usr/sbin and /usr/bin, not /usr/libexec.
+	ln -s /usr/sbin/pvapf-hook "$t/stage/etc/libvirt/hooks/qemu.d/50-pvapf"
 	cp "$TREE/COPYING" "$t/COPYING"
 	if want deb; then
 		stage_begin deb-tools "pvapf-tools $DEB_PKG_VERSION"
 		src=$t/deb/pvapf-tools
 		mkdir -p "$src/debian/source"
 		cp -a "$t/stage" "$src/debian/stage"
+		mkdir -p "$src/debian/stage/usr/sbin"
+		local d flags=()
+		for d in CPPFLAGS CFLAGS LDFLAGS; do flags+=("$d=$(dpkg_flag "$d")"); done
+		run_logged tools "$BUILD/logs/packages-tools.log" \
+			env "${flags[@]}" make -C "$PVAPF_ROOT/libvirt-hooks" OUT="$t/deb/bin"
+		run_logged tools "$BUILD/logs/packages-apfstat.log" \
+			env "${flags[@]}" make -C "$PVAPF_ROOT/tools/apfstat" OUT="$t/deb/bin"
+		install -m 0755 "$t/deb/bin/pvapf-hook" "$t/deb/bin/apfstat" "$src/debian/stage/usr/sbin/"
 		subst "$PKGDIR/deb/tools.control.in" >"$src/debian/control"
 		cp "$PKGDIR/deb/tools.rules" "$src/debian/rules"
 		cp "$PKGDIR/deb/copyright" "$src/debian/"
@@ -172,7 +197,10 @@ build_tools() {
 	fi
 	if want rpm; then
 		stage_begin rpm-tools "pvapf-tools $UPSTREAM_VERSION-$RPM_RELEASE"
-		rpm_package "$PKGDIR/rpm/pvapf-tools.spec.in" "$t/stage" "$t/rpm"
+		local hardening
+		mapfile -t hardening < <(rpm_hardening)
+		rpm_package "$PKGDIR/rpm/pvapf-tools.spec.in" "$t/stage" "$t/rpm" \
+			--define "pvapf_src $PVAPF_ROOT" "${hardening[@]}"
 		stage_end
 	fi
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The test flavour's .debs, as an operator installs them (packaging/README.md):
-#  - lintian on each package;
-#  - pvapf-tools: the libvirt hook installed where libvirt looks, running from the root;
-#    apfstat run as root in the booted system;
+#  - lintian on each package; pvapf-tools' binaries built with the hardening flags;
+#  - pvapf-tools: the libvirt hook installed where libvirt looks (a link to /usr/sbin/pvapf-hook,
+#    over the old layout's /usr/libexec/pvapf, which goes), running from the root; apfstat run as
+#    root in the booted system;
 #  - installed with dpkg into a Debian 12 root (initramfs-tools builds the initrd), an external
 #    module built by DKMS against the headers package, the installed /vmlinuz booted under
 #    QEMU TCG to systemd's multi-user target;
 #  - release N+1 installed over it (the metapackage follows), booted, N purged, then all:
 #    nothing left behind;
-#  - the same kernel in a root with dracut instead of initramfs-tools, booted.
+#  - the same kernel in a root with dracut instead of initramfs-tools, booted, and its package
+#    removed there while it runs (linux-check-removal).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 T=deb
@@ -35,10 +37,31 @@ rc=$?
 check "lintian: no error, no warning (exit $rc, $(debs "$N" | wc -l) packages)${out:+: $(head -n 20 <<<"$out" | tr '\n' ' ')}" \
 	test "$rc" = 0 -a -z "$out"
 
-# --- release N into a root with initramfs-tools
+# pvapf-tools' binaries (run as root by libvirtd and the operator): the hardening flags
+rm -rf "$W/tools-deb" && dpkg-deb -x "$W/dist-$N"/pvapf-tools_*.deb "$W/tools-deb"
+check_hardened "pvapf-tools .deb" "$W/tools-deb"
+
+# old_tools NEW OLD: the pvapf-tools .deb NEW repacked as OLD in the layout before the hook moved
+# to /usr/sbin (the hook in /usr/libexec/pvapf, 50-pvapf linked there, no hook man page), with a
+# version that sorts before NEW's: what an upgrade starts from
+old_tools() {
+	local d=$W/tools-old
+	rm -rf "$d" && dpkg-deb -R "$1" "$d" && mkdir -p "$d/usr/libexec/pvapf" || return 1
+	[ ! -e "$d/usr/sbin/pvapf-hook" ] || mv "$d/usr/sbin/pvapf-hook" "$d/usr/libexec/pvapf/"
+	rm -f "$d"/usr/share/man/man8/pvapf-hook.8*
+	ln -sfn /usr/libexec/pvapf/pvapf-hook "$d/etc/libvirt/hooks/qemu.d/50-pvapf"
+	sed -i 's/^Version: .*/&~old/' "$d/DEBIAN/control"
+	(cd "$d" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | xargs -0 md5sum >DEBIAN/md5sums)
+	dpkg-deb -b --root-owner-group "$d" "$2" >/dev/null
+}
+
+# --- release N into a root with initramfs-tools, over pvapf-tools of the old layout
 R=$W/root
 new_root initramfs-tools "$R" || { fail "Debian root (tests/packaging/mkroot.sh)"; exit 1; }
 files_of "$R" >"$W/files-before"
+old_tools "$W/dist-$N"/pvapf-tools_*.deb "$R/tmp/pvapf-tools-old.deb"
+check "apt install pvapf-tools of the old layout (hook in /usr/libexec/pvapf)" apt_install "$R"
+rm -f "$R"/tmp/*.deb
 # shellcheck disable=SC2046 # a list of files
 cp $(debs "$N") "$R/tmp/"
 check "apt install release $N (image, headers, metapackages; their dependencies from Debian)" \
@@ -104,7 +127,17 @@ new_root dracut "$R" || { fail "Debian root with dracut (tests/packaging/mkroot.
 cp "$W/dist-$N/linux-image-$REL"_*.deb "$R/tmp/"
 check "apt install linux-image-$REL with dracut" apt_install "$R"
 check "dracut built the initrd, with ext4" initrd_lists "$R" lsinitrd "lib/modules/$REL/kernel/fs/ext4/ext4.ko.xz$"
-boot_root "$R" boot-dracut "$(link_target "$R" vmlinuz)" "$(link_target "$R" initrd.img)" &&
+# and, booted, its package removed as an operator would (pvapf-pkgtest, asked by this file):
+# linux-base's linux-check-removal, as Debian's images call it, finds the running kernel. Without
+# DEBIAN_FRONTEND=noninteractive debconf asks "Abort kernel removal?" and, unable to ask (no
+# terminal), takes its default: yes, the removal fails. With it: a warning, and the removal goes on.
+: >"$R/root/pkgtest-remove-running"
+if boot_root "$R" boot-dracut "$(link_target "$R" vmlinuz)" "$(link_target "$R" initrd.img)"; then
 	check_boot boot-dracut "$REL"
+	check_eq "boot-dracut: dpkg -r of the running kernel, debconf at its default: aborted" \
+		"$(report boot-dracut remove_asked)" "rc=1 status=ii msg=E: Aborting removal of the running kernel"
+	check_eq "boot-dracut: dpkg -r of the running kernel, DEBIAN_FRONTEND=noninteractive: warned, removed" \
+		"$(report boot-dracut remove_noninteractive)" "rc=0 status=rc msg=W: Removing the running kernel"
+fi
 rm -rf --one-file-system "$W/root" "$W/root-dracut"
 [ "$FAILS" = 0 ]

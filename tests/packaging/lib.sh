@@ -145,16 +145,37 @@ check_apfstat() {
 		grep -qx 'apfstat {"mode": "host", "vms": \[\]} *' "$W/$1.txt"
 }
 
-# check_hook ROOT: pvapf-tools put the libvirt hook where libvirt runs hooks, and it runs
-# there: a domain without pvapf passes, a bad attribute is refused naming it
+# check_hook ROOT: pvapf-tools put the libvirt hook where libvirt runs hooks, as a link to
+# /usr/sbin/pvapf-hook (libvirtd's AppArmor profile lets it run /usr/sbin, not /usr/libexec),
+# with its man page and nothing left in /usr/libexec/pvapf; and it runs there: a domain without
+# pvapf passes, a bad attribute is refused naming it
 check_hook() {
 	local h=/etc/libvirt/hooks/qemu.d/50-pvapf out
 	check "pvapf-tools: $h is executable" in_root "$1" test -x "$h"
+	check_eq "pvapf-tools: $h resolves to" "$(in_root "$1" readlink -f "$h")" /usr/sbin/pvapf-hook
+	check "pvapf-tools: no /usr/libexec/pvapf" test ! -e "$1/usr/libexec/pvapf"
+	check "pvapf-tools: the hook's man page ($(cd "$1" && echo usr/share/man/man8/pvapf-hook.8*))" \
+		compgen -G "$1/usr/share/man/man8/pvapf-hook.8.*"
 	out=$(echo "<domain><name>d</name></domain>" | in_root "$1" "$h" d prepare begin - 2>&1)
 	check "pvapf-tools: the hook passes a domain without pvapf${out:+: $out}" test -z "$out"
 	out=$(echo "<domain><name>d</name><metadata><pvapf:asyncpf xmlns:pvapf='https://pvapf.org/xmlns/libvirt/1' policy='sometimes'/></metadata></domain>" |
 		in_root "$1" "$h" d prepare begin - 2>&1)
 	check "pvapf-tools: the hook refuses a bad policy ($out)" grep -q "policy='sometimes'>: unknown policy" <<<"$out"
+}
+
+# check_hardened FORMAT DIR: the root-run binaries unpacked in DIR (the hook, apfstat) were built
+# with the distribution's hardening flags: hardening-check (devscripts) finds PIE, the stack
+# protector, fortified functions, read-only relocations and immediate binding (its other checks,
+# stack clash and CET, are not among Debian 12's default hardening flags)
+check_hardened() {
+	local f out missing
+	for f in usr/sbin/pvapf-hook usr/sbin/apfstat; do
+		out=$(hardening-check "$2/$f" 2>&1)
+		missing=$(grep -E '^ (Position Independent Executable|Stack protected|Fortify Source functions|Read-only relocations|Immediate binding): ' <<<"$out" |
+			grep -v ': yes' | sed 's/^ //; s/:.*//' | paste -sd, -)
+		check "$1: $f hardened (PIE, stack protector, fortify, relro, bindnow)${missing:+; missing: $missing}" \
+			test -f "$2/$f" -a -z "$missing" -a "$(grep -c ': yes' <<<"$out")" -ge 5
+	done
 }
 
 # apt_install ROOT: the .debs in ROOT/tmp, as an operator installs downloaded packages
