@@ -8,7 +8,7 @@ BUILD := $(CURDIR)/build
 L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
 
 .PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest-images-guest vmtest unit checkpatch check test test-full repin demo clean distclean
-.PHONY: bench bench-quick packages
+.PHONY: bench bench-quick packages e2e-release
 
 help:
 	@echo "make deps           install the Debian packages everything needs (root)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test           the test suite CI runs; ends with 'N passed, N failed, N skipped'"
 	@echo "make test-full      make test + what CI's budget leaves out (debug-L1 host-flow, stock L1)"
 	@echo "make packages       host and guest kernel .deb + .rpm into dist/ (CONFIG=test: the test kernel's)"
+	@echo "make e2e-release    before a release: libvirt end to end with dist/'s host and guest flavours"
 	@echo "make repin VERSION=v  move the pinned linux-source-6.12 to another archive version"
 	@echo "make tree           unpack the pinned linux-source-6.12, apply kernel/patches"
 	@echo "make kernel         build the kernel (CONFIG=test|debug|guest|host, default test)"
@@ -83,6 +84,10 @@ test-full:
 # Both flavours unless CONFIG is given (CONFIG=test: the suite's quick kernel, same packaging).
 packages: tree
 	@packaging/build.sh $(if $(filter-out file,$(origin CONFIG)),$(CONFIG),host guest)
+
+# libvirt end to end with the real flavours from dist/ (after make packages; not in CI)
+e2e-release: vmtest-images
+	@tests/libvirt/e2e.sh release
 
 repin:
 	@scripts/repin.sh $(VERSION)
