@@ -55,16 +55,28 @@ for d in "${HOST_DEBS[@]}" "${GUEST_DEBS[@]}"; do
 	[ -f "$d" ] || { fail "$d missing: run make packages first"; exit 1; }
 done
 
+# packaged_root VARIANT DIR WHAT DEB...: a cached Debian root (tests/packaging/mkroot.sh
+# VARIANT) with DEB... installed by apt, as an operator installs downloaded packages
+packaged_root() {
+	local v=$1 d=$2 what=$3
+	shift 3
+	new_root "$v" "$d" || { fail "Debian root $v (tests/packaging/mkroot.sh $v)"; exit 1; }
+	cp "$@" "$d/tmp/"
+	check "$what: apt install $(basename -a "$@" | cut -d_ -f1 | tr '\n' ' ')" apt_install "$d"
+	rm -f "$d"/tmp/*.deb
+}
+# add_unit ROOT SCRIPT: SCRIPT into /usr/local/sbin and SCRIPT.service enabled at boot
+add_unit() {
+	install -m 0755 "$2" "$1/usr/local/sbin/"
+	install -m 0644 "$2.service" "$1/etc/systemd/system/"
+	ln -sf "/etc/systemd/system/${2##*/}.service" "$1/etc/systemd/system/multi-user.target.wants/"
+}
+
 # --- the host: a Debian root with libvirt, the packages installed the operator's way
 R=$W/root
-new_root libvirt "$R" || { fail "Debian root with libvirt (tests/packaging/mkroot.sh libvirt)"; exit 1; }
-cp "${HOST_DEBS[@]}" "$R/tmp/"
-check "apt install linux-image-$REL, linux-image-pvapf-$HOST_F, pvapf-tools beside libvirt" apt_install "$R"
-rm -f "$R"/tmp/*.deb
-install -m 0755 "$LV/l1/pvapf-libvirt-e2e" "$R/usr/local/sbin/"
+packaged_root libvirt "$R" host "${HOST_DEBS[@]}"
+add_unit "$R" "$LV/l1/pvapf-libvirt-e2e"
 install -m 0755 /bin/busybox "$R/usr/local/sbin/busybox"
-install -m 0644 "$LV/l1/pvapf-libvirt-e2e.service" "$R/etc/systemd/system/"
-ln -sf /etc/systemd/system/pvapf-libvirt-e2e.service "$R/etc/systemd/system/multi-user.target.wants/"
 # the README's complete domain, as written
 mkdir -p "$R/root/e2e"
 readme_domain >"$R/root/e2e/domain.xml"
@@ -81,13 +93,8 @@ install -m 0755 "$LV/guest-init" "$W/overlay/init"
 # the Debian guest's disk: a Debian 12 root with fio, the guest kernel package installed with
 # apt as in any guest, the unit that runs its workload; L1 starts it from README's XML
 G=$W/guest
-new_root guest "$G" || { fail "Debian guest root (tests/packaging/mkroot.sh guest)"; exit 1; }
-cp "${GUEST_DEBS[@]}" "$G/tmp/"
-check "disk guest: apt install linux-image-$GUEST_REL, linux-image-pvapf-$GUEST_F into its root" apt_install "$G"
-rm -f "$G"/tmp/*.deb
-install -m 0755 "$LV/disk-guest/pvapf-e2e-guest" "$G/usr/local/sbin/"
-install -m 0644 "$LV/disk-guest/pvapf-e2e-guest.service" "$G/etc/systemd/system/"
-ln -sf /etc/systemd/system/pvapf-e2e-guest.service "$G/etc/systemd/system/multi-user.target.wants/"
+packaged_root guest "$G" "disk guest" "${GUEST_DEBS[@]}"
+add_unit "$G" "$LV/disk-guest/pvapf-e2e-guest"
 install -D -m 0644 "$PVAPF_ROOT/benchmarks/overcommit/overcommit.fio" "$G/usr/local/share/pvapf-e2e/overcommit.fio"
 # a getty on the serial console would hang it up under the report
 ln -sf /dev/null "$G/etc/systemd/system/serial-getty@ttyS0.service"
