@@ -23,6 +23,8 @@ PKGS=(
 	# packages (packaging/build.sh) and their install-and-boot tests (tests/packaging): a
 	# Debian root to install into, an ext4 image of it and its report read back (e2fsprogs)
 	debhelper dpkg-dev lintian rpm rpmlint debootstrap e2fsprogs bzip2
+	# hardening-check: the packaged binaries carry the distribution's hardening flags
+	devscripts
 	# the libvirt hook (libvirt-hooks/, C on libxml2) and its fixtures' validation
 	libxml2-dev pkg-config libvirt-clients
 	# apfstat's man page is rendered by its test (tests/apfstat)
