@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The host flavour's config (scripts/build-kernel.sh host config-only), generated from a scratch
-# copy of scripts/ and kernel/ into a scratch build dir (only build/src, the tree, is shared and
-# only read), so neither the tree's fragments nor build/obj-host are touched:
+# copy of scripts/ and kernel/ into a scratch build dir (only build/src, the tree, and build/base,
+# the pinned base, are shared and only read), so neither the tree's fragments nor build/obj-host are touched:
 #  - it generates, and every symbol of kernel/config/host-required.list is =y or =m in it;
 #  - the check can fail: a host.config that also disables CONFIG_IXGBE is refused with a
 #    message naming CONFIG_IXGBE, and the refused config is not installed.
@@ -18,10 +18,12 @@ no() { echo "FAIL: host-config: $*"; rc=1; }
 
 TREE=$BUILD/src/linux-$UPSTREAM_VERSION
 [ -d "$TREE" ] || { no "no kernel tree at $TREE: run make tree"; exit 1; }
-mkdir -p "$T/root/kernel" "$T/build/src"
+[ -f "$BASE_DIR/.complete" ] || { no "no pinned base in $BASE_DIR: run make deps"; exit 1; }
+mkdir -p "$T/root/kernel" "$T/build/src" "$T/build/base"
 cp -r scripts "$T/root/scripts"
 cp -r kernel/VERSION kernel/config "$T/root/kernel/"
 ln -s "$TREE" "$T/build/src/"
+ln -s "$BASE_DIR" "$T/build/base/"
 LIST=$T/root/kernel/config/host-required.list
 CONFIG=$T/build/obj-host/.config
 # host_config: the scratch copy's host config, as `make configs` makes it (release as pinned).
