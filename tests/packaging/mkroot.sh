@@ -2,9 +2,9 @@
 # A Debian 12 root filesystem for the install-and-boot tests, from the archive apt uses, cached
 # as a tarball keyed by its package list so a second run costs nothing.
 #   mkroot.sh minbase|initramfs-tools|dracut|libvirt|guest   prints the cached tarball's path
-# The minbase root is debootstrap's minimal Debian (a fresh machine: tests/packaging/deps-fresh.sh);
-# the initramfs-tools root adds what a kernel package needs and boots with. The dracut root is the initramfs-tools one with dracut installed (which removes
-# initramfs-tools); the libvirt root, with libvirtd and QEMU (the KVM host of tests/libvirt),
+# The minbase root is debootstrap's minimal Debian (a fresh machine: deps-fresh.sh); the
+# initramfs-tools root adds what a kernel package needs and boots with. The dracut root is the
+# initramfs-tools one with dracut installed (which removes initramfs-tools); the libvirt root, with libvirtd and QEMU (the KVM host of tests/libvirt),
 # confined by AppArmor as on a default Debian 12 host; the guest root, with fio (the disk of
 # tests/libvirt's Debian guest).
 # Both carry what a packaged kernel depends on (kmod, linux-base) and what its tests use
