@@ -8,6 +8,12 @@
 # Every check prints a PASS/FAIL line; a stage that breaks counts as a FAIL naming its log; a
 # quarantined scenario is a SKIP line with its reason. Ends with a table of the stages' times
 # and "N passed, N failed, N skipped".
+#
+# The test tier runs in lanes (README "Tests"): a nested scenario keeps one of the two cores
+# busy, and what fetches or unpacks Debian packages waits mostly on the network and dpkg, so
+# each lane runs beside the others: its output is printed whole when it ends, its stages'
+# lines and times join the table in the lanes' order.
+# shellcheck disable=SC2317 # the lanes' functions are called by name (lane, stage)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
@@ -45,6 +51,34 @@ stage() {
 	return "$rc"
 }
 
+# lane NAME FUNC: FUNC's stages in the background, with a summary, a table and a log of their
+# own (build/logs/lane-NAME.*); join_lanes NAME... waits for each in turn and adds them to the
+# suite's, returning the last one's status.
+declare -A LANE_PID
+lane() {
+	local name=$1 l=$BUILD/logs/lane-$1
+	shift
+	echo "=== lane $name: started (log: $l.log)"
+	: >"$l.summary"
+	: >"$l.times"
+	(SUMMARY=$l.summary TIMES=$l.times "$@") >"$l.log" 2>&1 </dev/null &
+	LANE_PID[$name]=$!
+}
+join_lanes() {
+	local name l rc=0 t
+	t=$(date +%s)
+	for name; do
+		l=$BUILD/logs/lane-$name
+		wait "${LANE_PID[$name]}"
+		rc=$?
+		echo "=== lane $name: ended, $(($(date +%s) - t))s into the wait for it"
+		cat "$l.log"
+		cat "$l.summary" >>"$SUMMARY"
+		cat "$l.times" >>"$TIMES"
+	done
+	return "$rc"
+}
+
 finish() {
 	local passed failed skipped
 	passed=$(grep -c '^PASS: ' "$SUMMARY")
@@ -61,30 +95,32 @@ finish() {
 	exit
 }
 
-# --- check: no kernel build, no VM ---
-stage deps scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
-stage shellcheck tests/check/shellcheck.sh
-stage python-syntax tests/check/python-syntax.sh
-stage build-progress tests/check/build-progress.sh
-if stage tree scripts/prepare-tree.sh; then
-	stage uapi scripts/uapi-headers.sh &&
-		stage unit make -s -C tests/unit check UAPI="$BUILD/uapi/include"
-	stage checkpatch scripts/checkpatch.sh
-fi
-# the libvirt hook against its table of domain XMLs (ASan+UBSan)
-stage hook tests/hook/run.sh
-# apfstat against fake hosts and guests (ASan+UBSan), its refusals and its man page
-stage apfstat tests/apfstat/run.sh
-[ "$TIER" = check ] && finish
-
-# --- test: the kernels and the nested scenarios ---
-stage pin tests/check/pin.sh
-# the README's first command on a fresh machine: deps.sh in a minimal Debian 12 root
-stage deps-fresh tests/packaging/deps-fresh.sh
-stage configs make -s configs
-stage host-config tests/check/host-config.sh
-if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmtest-images; then
+# --- the lanes of the test tier
+# Debian roots for the packaging and libvirt tests, the pin against the archive, and deps.sh
+# on a fresh machine: mostly waiting on the network and dpkg
+mkroots() {
+	local v
+	for v in minbase initramfs-tools dracut libvirt guest; do
+		tests/packaging/mkroot.sh "$v" || return
+	done
+}
+lane_debian() {
+	stage roots mkroots
+	stage pin tests/check/pin.sh
+	# the README's first command on a fresh machine: deps.sh in a minimal Debian 12 root
+	stage deps-fresh tests/packaging/deps-fresh.sh
+}
+# the test kernel (both cores) and what the lanes after it boot; fails if they have none
+lane_kernel() {
+	stage configs make -s configs
+	stage host-config tests/check/host-config.sh
+	stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmtest-images || return
 	stage noop-rebuild tests/self/kernel-noop-rebuild.sh
+	return 0
+}
+# every scenario in tests/nested/scenarios, then the benchmark's smoke run
+lane_nested() {
+	local s why
 	# the harness's own timeout and retry handling: a check of the lab, not of the product
 	[ "$TIER" = full ] && stage harness-l0-timeout tests/self/harness-l0-timeout.sh
 	for s in $(make -s -f - <<<"all: ; @echo \$(basename \$(notdir \$(wildcard tests/nested/scenarios/*.sh)))"); do
@@ -98,33 +134,69 @@ if stage kernel scripts/build-kernel.sh test && stage vmtest-images make -s vmte
 	done
 	# the overcommit benchmark's smoke run: structure and counters, not numbers
 	stage bench-quick tests/bench/overcommit-quick.sh
-	# the test kernel's packages, installed into Debian roots and booted (tests/packaging)
-	stage packages-errors tests/packaging/build-errors.sh
-	stage packages-deb tests/packaging/deb.sh
-	stage packages-rpm tests/packaging/rpm.sh
-	# the packaged host under libvirtd: domains from libvirt-hooks/README.md's XML, the hook's
-	# settings and refusals in virsh start, apfstat, query-stats, the fio job (tests/libvirt)
-	stage libvirt-e2e tests/libvirt/e2e.sh
-	# Host teardown under KASAN, lockdep and kmemleak: the debug kernel (KVM modular) as L1,
-	# for what only it can find: a VMM killed with faults in flight, a memslot deleted and
-	# KVM unloaded under a pending fault. The plain flow under KASAN is in the full tier.
-	if stage kernel-debug scripts/build-kernel.sh debug &&
-		stage vmtest-images-debug tests/nested/mkinitramfs.sh l1 "$BUILD/vmtest/initrd-l1-debug.cpio" debug; then
-		stage vmtest-host-pending-debug-l1 tests/nested/run.sh host-pending --l1 debug \
-			--out results/vmtest/host-pending-l1debug
-		if [ "$TIER" = full ]; then
-			# a VMM killed with many faults in flight, and the adaptive rule, under KASAN (CI
-			# keeps the killed VMM with a pending page-in: host-pending above)
-			VMTEST_TIMEOUT=1200 stage vmtest-host-slowdisk-debug-l1 tests/nested/run.sh host-slowdisk --l1 debug \
-				--out results/vmtest/host-slowdisk-l1debug
-			VMTEST_TIMEOUT=2400 stage vmtest-host-flow-debug-l1 tests/nested/run.sh host-flow --l1 debug \
-				--out results/vmtest/host-flow-l1debug
-		fi
-	fi
 	if [ "$TIER" = full ]; then
 		# Debian's guest on Debian's host: the reference the demo compares against
 		stage vmtest-baseline-stock-l1 tests/nested/run.sh baseline-stock-apf --l1 stock \
 			--out results/vmtest/baseline-stock-apf-l1stock
 	fi
+}
+# the test kernel's packages, installed into Debian roots and booted (tests/packaging), then
+# the packaged host under libvirtd: domains from libvirt-hooks/README.md's XML, the hook's
+# settings and refusals in virsh start, apfstat, query-stats, the fio job (tests/libvirt)
+lane_packages() {
+	stage packages-errors tests/packaging/build-errors.sh
+	stage packages-deb tests/packaging/deb.sh
+	stage packages-rpm tests/packaging/rpm.sh
+	stage libvirt-e2e tests/libvirt/e2e.sh
+}
+# Host teardown under KASAN, lockdep and kmemleak: the debug kernel (KVM modular) as L1, for
+# what only it can find: a VMM killed with faults in flight, a memslot deleted and KVM unloaded
+# under a pending fault. The plain flow under KASAN is in the full tier. Its build yields the
+# cores to the lanes that boot VMs (nice): those have boot watchdogs, a build has none.
+lane_debug() {
+	stage kernel-debug nice -n 10 scripts/build-kernel.sh debug &&
+		stage vmtest-images-debug tests/nested/mkinitramfs.sh l1 "$BUILD/vmtest/initrd-l1-debug.cpio" debug || return
+	stage vmtest-host-pending-debug-l1 tests/nested/run.sh host-pending --l1 debug \
+		--out results/vmtest/host-pending-l1debug
+	if [ "$TIER" = full ]; then
+		# a VMM killed with many faults in flight, and the adaptive rule, under KASAN (CI
+		# keeps the killed VMM with a pending page-in: host-pending above)
+		VMTEST_TIMEOUT=1200 stage vmtest-host-slowdisk-debug-l1 tests/nested/run.sh host-slowdisk --l1 debug \
+			--out results/vmtest/host-slowdisk-l1debug
+		VMTEST_TIMEOUT=2400 stage vmtest-host-flow-debug-l1 tests/nested/run.sh host-flow --l1 debug \
+			--out results/vmtest/host-flow-l1debug
+	fi
+}
+
+# --- check: no kernel build, no VM ---
+stage deps scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+stage tree scripts/prepare-tree.sh
+TREE_OK=$?
+UAPI_OK=1
+[ "$TREE_OK" = 0 ] && stage uapi scripts/uapi-headers.sh && UAPI_OK=0
+# the test tier's first lanes run beside the rest of the check tier
+if [ "$TIER" != check ]; then
+	lane debian lane_debian
+	[ "$TREE_OK" = 0 ] && lane kernel lane_kernel
+fi
+stage shellcheck tests/check/shellcheck.sh
+stage python-syntax tests/check/python-syntax.sh
+stage build-progress tests/check/build-progress.sh
+[ "$UAPI_OK" = 0 ] && stage unit make -s -C tests/unit check UAPI="$BUILD/uapi/include"
+[ "$TREE_OK" = 0 ] && stage checkpatch scripts/checkpatch.sh
+# the libvirt hook against its table of domain XMLs (ASan+UBSan)
+stage hook tests/hook/run.sh
+# apfstat against fake hosts and guests (ASan+UBSan), its refusals and its man page
+stage apfstat tests/apfstat/run.sh
+[ "$TIER" = check ] && finish
+
+# --- test: the kernels and the nested scenarios ---
+if [ "$TREE_OK" = 0 ] && join_lanes kernel; then
+	lane nested lane_nested
+	lane packages lane_packages
+	lane debug lane_debug
+	join_lanes debian nested packages debug
+else
+	join_lanes debian
 fi
 finish
