@@ -88,13 +88,39 @@ static bool pvapf_start_async(struct kvm_vcpu *vcpu, struct kvm_page_fault *faul
 }
 
 /*
- * Why a fault may halt the vCPU instead of a synchronous page-in: the guest
- * cannot be told NOT_PRESENT, or already was for this gfn.  The other reasons
- * stay synchronous: policy off, a full queue, adaptive's choice, no memory.
+ * Why a fault halts the vCPU instead of a synchronous page-in: the guest
+ * cannot be told NOT_PRESENT, or already was for this gfn; or it was not
+ * told by choice ('off', adaptive) and the read is not a quick one: stock
+ * KVM halts too, taking interrupts, where it sends no NOT_PRESENT.  A full
+ * queue or no memory leaves no work item to wait for: synchronous.
  */
-static bool pvapf_halt_reason(enum pvapf_host_decision d)
+static bool pvapf_halt_reason(struct kvm_vcpu *vcpu, enum pvapf_host_decision d)
 {
-	return d == PVAPF_DECIDE_CANNOT_DELIVER || d == PVAPF_DECIDE_REPEATED;
+	switch (d) {
+	case PVAPF_DECIDE_CANNOT_DELIVER:
+	case PVAPF_DECIDE_REPEATED:
+		return true;
+	case PVAPF_DECIDE_POLICY_OFF:
+	case PVAPF_DECIDE_ADAPTIVE:
+		return !pvapf_sync_is_cheap(vcpu);
+	default:
+		return false;
+	}
+}
+
+/*
+ * The page-in of @gfn still on its way, if any.  One that is done already
+ * brought the page in, and the fault says it is gone again (reclaimed before
+ * the guest's retry): waiting for it would wait for nothing.
+ */
+static struct pvapf_host_work *pvapf_gfn_inflight(struct pvapf_host_vcpu *pv, gfn_t gfn)
+{
+	struct pvapf_host_work *w;
+
+	list_for_each_entry(w, &pv->queued, queued_link)
+		if (w->gfn == gfn && !READ_ONCE(w->t_done))
+			return w;
+	return NULL;
 }
 
 /*
@@ -108,13 +134,13 @@ static bool pvapf_halt_reason(enum pvapf_host_decision d)
 static bool pvapf_halt(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
 		       enum pvapf_host_decision *d)
 {
-	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 	struct pvapf_host_work *w;
 
 	if (!pvapf_can_halt(vcpu))
 		return false;
 	/* A work item for this gfn is already on its way: wait for that one. */
-	if (!pvapf_gfn_outstanding(pv, fault->gfn)) {
+	w = pvapf_gfn_inflight(pvapf_vcpu(vcpu), fault->gfn);
+	if (!w) {
 		if (pvapf_queue_full(vcpu)) {
 			*d = PVAPF_DECIDE_QUEUE_FULL;
 			return false;
@@ -126,6 +152,8 @@ static bool pvapf_halt(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
 		}
 		pvapf_work_queue(vcpu, w);
 	}
+	/* Only its completion ends the halt (pvapf_host_has_ready()). */
+	WRITE_ONCE(w->halt_waits, true);
 	pvapf_count(vcpu, PVAPF_HC_HALTED);
 	kvm_make_request(KVM_REQ_APF_HALT, vcpu);
 	return true;
@@ -146,7 +174,7 @@ bool pvapf_host_fault(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault)
 			return true;
 		d = PVAPF_DECIDE_NOMEM;
 	}
-	if (pvapf_halt_reason(d) && pvapf_halt(vcpu, fault, &d))
+	if (pvapf_halt_reason(vcpu, d) && pvapf_halt(vcpu, fault, &d))
 		return true;
 	pvapf_count(vcpu, pvapf_sync_counter[d]);
 	trace_pvapf_host_sync(vcpu->vcpu_id, fault->addr, d);

@@ -59,6 +59,7 @@ struct pvapf_host_work {
 	unsigned long pgd;
 	bool direct;
 	bool injected;
+	bool halt_waits;	/* a halted vCPU waits for this one (fault.c) */
 	u32 token;
 	u64 t_queued;
 	u64 t_done;
@@ -102,6 +103,7 @@ static inline void pvapf_ready_kick(struct kvm_vcpu *vcpu)
 const char *pvapf_policy_name(int policy);
 int pvapf_policy_parse(const char *buf);
 bool pvapf_adaptive_wants_async(struct kvm_vcpu *vcpu);
+bool pvapf_sync_is_cheap(struct kvm_vcpu *vcpu);
 void pvapf_swapin_sample(struct kvm_vcpu *vcpu, u64 ns);
 void pvapf_ready_ack_sample(struct kvm_vcpu *vcpu, u64 ns);
 u64 pvapf_round_trip_ns(struct kvm *kvm);

@@ -18,6 +18,11 @@
  *    first faults measure the device.  Synchronous swap-ins are timed too, and
  *    one in PVAPF_PROBE_EVERY adaptive decisions goes async anyway, so that
  *    both averages stay current and a VM that went synchronous can switch back.
+ *  - What does not go async ('off', adaptive's choice) still never blocks the
+ *    vCPU's interrupts for a slow read: the vCPU halts while the page comes
+ *    in (pvapf_host_fault.c), unless the VM's page-ins average under
+ *    PVAPF_SYNC_CHEAP_NS, where the halt (a work item, a wake-up, a second
+ *    exit) would cost about as much as the read.
  */
 #include <linux/kvm_host.h>
 
@@ -27,6 +32,7 @@
 #define PVAPF_BREAK_EVEN	2
 #define PVAPF_PROBE_EVERY	32
 #define PVAPF_RT_FLOOR_NS	(10 * NSEC_PER_USEC)
+#define PVAPF_SYNC_CHEAP_NS	(2 * PVAPF_RT_FLOOR_NS)
 /* Moving averages weigh a new sample 1/8. */
 #define PVAPF_EWMA_SHIFT	3
 
@@ -96,4 +102,12 @@ bool pvapf_adaptive_wants_async(struct kvm_vcpu *vcpu)
 	pv->adaptive_sync_run = async ? 0 : run + 1;
 	trace_pvapf_host_adaptive(vcpu->vcpu_id, swapin, rt, run, async);
 	return async;
+}
+
+/* Read it on the vCPU thread: this VM's page-ins are measured as quick. */
+bool pvapf_sync_is_cheap(struct kvm_vcpu *vcpu)
+{
+	u64 swapin = READ_ONCE(pvapf_vm(vcpu->kvm)->swapin_ewma_ns);
+
+	return swapin && swapin < PVAPF_SYNC_CHEAP_NS;
 }

@@ -81,10 +81,11 @@ static bool pvapf_ready_deliverable(struct kvm_vcpu *vcpu)
 }
 
 /*
- * Test aid (sysfs debug_ready_other_vcpu): hand the READY to the next vCPU,
- * as the ABI allows and a stock host never does, so that a guest's
- * READY-on-another-cpu paths run.  The token goes into the target's ring,
- * which only the target's thread drains: no vCPU touches another's state.
+ * Test aid (sysfs debug_ready_other_vcpu, CONFIG_KVM_PVAPF_TEST_AIDS): hand
+ * the READY to the next vCPU, as the ABI allows and a stock host never does,
+ * so that a guest's READY-on-another-cpu paths run.  The token goes into the
+ * target's ring, which only the target's thread drains: no vCPU touches
+ * another's state.
  */
 static bool pvapf_forward_ready(struct kvm_vcpu *vcpu, u32 token)
 {
@@ -160,7 +161,7 @@ static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 		pvapf_work_retire(w);
 		return;
 	}
-	if (pv->enabled &&
+	if (pv->enabled && IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS) &&
 	    READ_ONCE(pvapf_vm(vcpu->kvm)->debug_ready_other_vcpu) &&
 	    pvapf_forward_ready(vcpu, w->token)) {
 		pvapf_count(vcpu, PVAPF_HC_READY_FORWARDED);
@@ -175,7 +176,9 @@ static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 
 /*
  * A halt's work items owe no READY: they complete even while a READY cannot
- * go, or the halted vCPU would wake for them again and again.
+ * go, or the halted vCPU would wake for them again and again.  A halt that
+ * waited for an async fault's page-in (a repeated fault) is over too: that
+ * one stays for its READY, and wakes no later halt.
  */
 static void pvapf_complete_halts(struct kvm_vcpu *vcpu)
 {
@@ -184,9 +187,12 @@ static void pvapf_complete_halts(struct kvm_vcpu *vcpu)
 	LIST_HEAD(halts);
 
 	spin_lock(&pv->done_lock);
-	list_for_each_entry_safe(w, n, &pv->done, done_link)
+	list_for_each_entry_safe(w, n, &pv->done, done_link) {
 		if (!w->injected)
 			list_move_tail(&w->done_link, &halts);
+		else
+			WRITE_ONCE(w->halt_waits, false);
+	}
 	spin_unlock(&pv->done_lock);
 	list_for_each_entry_safe(w, n, &halts, done_link) {
 		list_del(&w->done_link);
@@ -230,12 +236,35 @@ void pvapf_host_deliver_ready(struct kvm_vcpu *vcpu)
 	}
 }
 
+/* The page-in a halt waits for is done (pvapf_host_fault.c). */
+static bool pvapf_halt_wait_done(struct pvapf_host_vcpu *pv)
+{
+	struct pvapf_host_work *w;
+	bool done = false;
+
+	if (list_empty_careful(&pv->done))
+		return false;
+	spin_lock(&pv->done_lock);
+	list_for_each_entry(w, &pv->done, done_link) {
+		if (READ_ONCE(w->halt_waits)) {
+			done = true;
+			break;
+		}
+	}
+	spin_unlock(&pv->done_lock);
+	return done;
+}
+
 bool pvapf_host_has_ready(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
 
-	/* Halted for a page-in (pvapf_host_fault.c): any completion may be it. */
-	if (vcpu->arch.apf.halted && !list_empty_careful(&pv->done))
+	/*
+	 * Halted for a page-in: its completion ends the halt, not another's
+	 * whose READY cannot go (waking for that one, the retried access would
+	 * halt again at once, and again, at full CPU).
+	 */
+	if (vcpu->arch.apf.halted && pvapf_halt_wait_done(pv))
 		return true;
 	/*
 	 * While a READY awaits its ACK the guest must run, not the queue; and

@@ -8,6 +8,8 @@
  *   /sys/kernel/pvapf/vms/<pid>-<n>/max_outstanding   per vCPU, 1..1024
  *   /sys/kernel/pvapf/vms/<pid>-<n>/debug_ready_other_vcpu   test aid, 0 or 1
  *   /sys/kernel/pvapf/vms/<pid>-<n>/debug_reclaim_after_swapin  test aid, count
+ * (the test aids only with CONFIG_KVM_PVAPF_TEST_AIDS, which no packaged
+ * flavour sets)
  * A libvirt hook finds a domain's VM from the QEMU pid (vms/<pid>-*).
  * Invalid writes fail with -EINVAL and a log line naming the value.
  */
@@ -85,6 +87,7 @@ static ssize_t max_outstanding_store(struct kobject *kobj, struct kobj_attribute
 	return len;
 }
 
+#if IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS)
 static ssize_t debug_ready_other_vcpu_show(struct kobject *kobj, struct kobj_attribute *a,
 					   char *buf)
 {
@@ -126,6 +129,7 @@ static ssize_t debug_reclaim_after_swapin_store(struct kobject *kobj,
 	atomic_set(&pvapf_vm(pvapf_kobj_kvm(kobj))->debug_reclaim_left, n);
 	return len;
 }
+#endif
 
 static ssize_t pid_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
 {
@@ -138,19 +142,23 @@ static struct kobj_attribute pvapf_attr_max = __ATTR(max_outstanding, 0600,
 						      max_outstanding_show,
 						      max_outstanding_store);
 static struct kobj_attribute pvapf_attr_pid = __ATTR(pid, 0400, pid_show, NULL);
+#if IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS)
 static struct kobj_attribute pvapf_attr_debug_other = __ATTR(debug_ready_other_vcpu, 0600,
 							      debug_ready_other_vcpu_show,
 							      debug_ready_other_vcpu_store);
 static struct kobj_attribute pvapf_attr_debug_reclaim = __ATTR(debug_reclaim_after_swapin, 0600,
 								debug_reclaim_after_swapin_show,
 								debug_reclaim_after_swapin_store);
+#endif
 
 static struct attribute *pvapf_vm_attrs[] = {
 	&pvapf_attr_policy.attr,
 	&pvapf_attr_max.attr,
 	&pvapf_attr_pid.attr,
+#if IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS)
 	&pvapf_attr_debug_other.attr,
 	&pvapf_attr_debug_reclaim.attr,
+#endif
 	NULL
 };
 ATTRIBUTE_GROUPS(pvapf_vm);

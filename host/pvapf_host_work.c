@@ -59,14 +59,14 @@ void pvapf_work_vm_exit(struct kvm *kvm)
 }
 
 /*
- * Test aid (sysfs debug_reclaim_after_swapin): page the page out again right
- * after reading it in, so that reclaim and its mmu-notifier invalidation land
- * while the async fault is pending.  do_madvise() is not exported, so the aid
- * exists only where KVM is built in.
+ * Test aid (sysfs debug_reclaim_after_swapin, CONFIG_KVM_PVAPF_TEST_AIDS):
+ * page the page out again right after reading it in, so that reclaim and its
+ * mmu-notifier invalidation land while the async fault is pending.
+ * do_madvise() is not exported, so the aid exists only where KVM is built in.
  */
 static void pvapf_debug_reclaim(struct kvm *kvm, struct mm_struct *mm, unsigned long hva)
 {
-#if IS_BUILTIN(CONFIG_KVM)
+#if IS_BUILTIN(CONFIG_KVM) && IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS)
 	if (atomic_add_unless(&pvapf_vm(kvm)->debug_reclaim_left, -1, 0))
 		do_madvise(mm, hva & PAGE_MASK, PAGE_SIZE, MADV_PAGEOUT);
 #endif
@@ -97,8 +97,11 @@ static void pvapf_work_fn(struct work_struct *work)
 	first = list_empty(&pv->done);
 	list_add_tail(&w->done_link, &pv->done);
 	spin_unlock(&pv->done_lock);
-	/* The vCPU may take w now; it flushes this function before freeing w. */
-	if (first)
+	/*
+	 * The vCPU may take w now; it flushes this function before freeing w.
+	 * A halted vCPU waits for its own page-in, even behind others (ready.c).
+	 */
+	if (first || READ_ONCE(w->halt_waits))
 		pvapf_ready_kick(vcpu);
 }
 

@@ -3,6 +3,7 @@
 # copy of scripts/ and kernel/ into a scratch build dir (only build/src, the tree, and build/base,
 # the pinned base, are shared and only read), so neither the tree's fragments nor build/obj-host are touched:
 #  - it generates, and every symbol of kernel/config/host-required.list is =y or =m in it;
+#  - it has none of the host's test aids (CONFIG_KVM_PVAPF_TEST_AIDS, host/Kconfig);
 #  - the check can fail: a host.config that also disables CONFIG_IXGBE is refused with a
 #    message naming CONFIG_IXGBE, and the refused config is not installed.
 set -uo pipefail
@@ -37,6 +38,12 @@ if out=$(host_config); then
 else
 	no "the host config does not generate: $(tail -n 3 <<<"$out")"
 	exit 1
+fi
+# Test aids (host/Kconfig) are for the test kernel: none in a production host.
+if grep -qx '# CONFIG_KVM_PVAPF_TEST_AIDS is not set' "$CONFIG"; then
+	ok "the host config has no test aids (CONFIG_KVM_PVAPF_TEST_AIDS is not set)"
+else
+	no "the host config's CONFIG_KVM_PVAPF_TEST_AIDS: '$(grep KVM_PVAPF_TEST_AIDS "$CONFIG")', want it not set"
 fi
 n=0 missing=
 while read -r s; do

@@ -32,6 +32,19 @@
 			asm volatile("sti; nop; cli");	\
 	} while (0)
 
+/*
+ * Guest code: one load from @gva that a #PF handler can skip, by resuming at
+ * guest_touch_done (a NOT_PRESENT left with its page-in in flight).
+ */
+asm(".pushsection .text\n"
+    "guest_touch:\n"
+    "	movq (%rdi), %rax\n"
+    "guest_touch_done:\n"
+    "	ret\n"
+    ".popsection");
+void guest_touch(uint64_t gva);
+extern char guest_touch_done[];
+
 /* KVM's APIC bus runs at 1 GHz: with the divider at 1, a timer count per ns. */
 #define GUEST_TIMER_COUNT_PER_MS	1000000
 #define GUEST_TIMER_TDCR_DIV_1		0xb
@@ -75,8 +88,11 @@ static inline struct ucall run_to_stage(struct kvm_vcpu *vcpu, uint64_t stage)
 	return uc;
 }
 
-/* A number from a "name value" file (pvapf counters), -1 if it is not there. */
-static inline long file_value(const char *path, const char *key)
+/*
+ * From a "name value" file (pvapf counters): the value of @key, or with
+ * @prefix the sum of every name starting with @key; -1 if none is there.
+ */
+static inline long file_scan(const char *path, const char *key, bool prefix)
 {
 	char name[64];
 	long v, found = -1;
@@ -84,11 +100,19 @@ static inline long file_value(const char *path, const char *key)
 
 	if (!f)
 		return -1;
-	while (fscanf(f, "%63s %ld", name, &v) == 2)
-		if (!strcmp(name, key))
+	while (fscanf(f, "%63s %ld", name, &v) == 2) {
+		if (!prefix && !strcmp(name, key))
 			found = v;
+		else if (prefix && !strncmp(name, key, strlen(key)))
+			found = (found < 0 ? 0 : found) + v;
+	}
 	fclose(f);
 	return found;
+}
+
+static inline long file_value(const char *path, const char *key)
+{
+	return file_scan(path, key, false);
 }
 
 /*
@@ -142,6 +166,18 @@ static inline int uffd_hold(void *addr, size_t len)
 	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API");
 	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
 	return uffd;
+}
+
+/* Block until the page-in of @addr waits on @uffd (a blocking one). */
+static inline void uffd_wait_fault(int uffd, void *addr)
+{
+	struct uffd_msg msg;
+
+	TEST_ASSERT(read(uffd, &msg, sizeof(msg)) == sizeof(msg), "read userfaultfd");
+	TEST_ASSERT(msg.event == UFFD_EVENT_PAGEFAULT &&
+		    msg.arg.pagefault.address == (unsigned long)addr,
+		    "userfaultfd event %u at 0x%llx, want a page fault at %p", msg.event,
+		    (unsigned long long)msg.arg.pagefault.address, addr);
 }
 
 /* The pvapf host's page-ins in flight, all VMs (-1: no pvapf host). */

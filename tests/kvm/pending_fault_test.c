@@ -147,18 +147,6 @@ static bool vm_dir_exists(pid_t pid)
 	return true;
 }
 
-/* Block until the page-in of @addr waits on @uffd: the async work is in it. */
-static void uffd_wait_fault(int uffd, void *addr)
-{
-	struct uffd_msg msg;
-
-	TEST_ASSERT(read(uffd, &msg, sizeof(msg)) == sizeof(msg), "read userfaultfd");
-	TEST_ASSERT(msg.event == UFFD_EVENT_PAGEFAULT &&
-		    msg.arg.pagefault.address == (unsigned long)addr,
-		    "userfaultfd event %u at 0x%llx, want a page fault at %p", msg.event,
-		    (unsigned long long)msg.arg.pagefault.address, addr);
-}
-
 /*
  * The VM's pvapf policy to always, the guest's handlers, @pages pages at
  * TEST_GPA held by a userfaultfd (returned).

@@ -50,16 +50,6 @@ static uint64_t apf_area_gpa;
 static bool skip_access;
 static uint32_t ready_token;
 
-/* One load the #PF handler can skip: it resumes at guest_touch_done. */
-asm(".pushsection .text\n"
-    "guest_touch:\n"
-    "	movq (%rdi), %rax\n"
-    "guest_touch_done:\n"
-    "	ret\n"
-    ".popsection");
-void guest_touch(uint64_t gva);
-extern char guest_touch_done[];
-
 static void guest_ready_handler(struct ex_regs *regs)
 {
 	uint32_t token = READ_ONCE(apf_area.token);
