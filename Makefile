@@ -15,7 +15,7 @@ help:
 	@echo "make demo           the main job: build the flavour, run the nested baseline"
 	@echo "make check          what needs no kernel build and no VM (unit, checkpatch, shellcheck)"
 	@echo "make test           the test suite CI runs; ends with 'N passed, N failed, N skipped'"
-	@echo "make test-full      make test + what CI's budget leaves out (debug-L1 host-flow, stock L1)"
+	@echo "make test-full      make test + what CI's budget leaves out (the debug L1, stock L1)"
 	@echo "make packages       host and guest kernel .deb + .rpm into dist/ (CONFIG=test: the test kernel's)"
 	@echo "make e2e-release    before a release: libvirt end to end with dist/'s host and guest flavours"
 	@echo "make repin VERSION=v  move the pinned linux-source-6.12 to another archive version"
