@@ -22,11 +22,13 @@
  * exactly once, by its READY or else by a pause or wake-all; each READY
  * delivered once unless dropped by a pause; the table's counters equal the
  * tallies; dummies left equal the stale READYs; nothing leaks.  A sleeper
- * still asleep at the deadline is a lost wakeup.
+ * still asleep when the run has made no progress for the timeout is a lost
+ * wakeup.
  *
  * PVAPF_STRESS_SCALE (default 1) scales the fault counts,
  * PVAPF_STRESS_SEED (default 1) seeds the generators,
- * PVAPF_STRESS_TIMEOUT (seconds, default 60) bounds each test,
+ * PVAPF_STRESS_TIMEOUT (seconds, default 60) bounds each test's time
+ * without progress,
  * PVAPF_STRESS_ONLY=NAME runs one test.
  */
 #include <sched.h>
@@ -174,6 +176,17 @@ static u64 rnd(u64 *state)
 	x ^= x >> 27;
 	*state = x;
 	return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* What a run has done so far: faults taken, READYs handled, sleepers woken. */
+static long progress(struct stress *s)
+{
+	long p = (long)__atomic_load_n(&s->next_fault, __ATOMIC_RELAXED) + ld(&s->env.wakes);
+	int r;
+
+	for (r = 0; r < NR_RES; r++)
+		p += ld(&s->wake_res[r]);
+	return p;
 }
 
 static double now(void)
@@ -775,6 +788,7 @@ static void run_stress(const struct stress_cfg *cfg)
 	struct stress *s;
 	double t0, deadline;
 	unsigned int i, k;
+	long done = 0;
 
 	s = calloc(1, sizeof(*s));
 	s->cfg = cfg;
@@ -821,10 +835,18 @@ static void run_stress(const struct stress_cfg *cfg)
 	if (cfg->wake_all_us)
 		pthread_create(&waller, NULL, wake_all_thread, &warg);
 
-	/* Watchdog: producers finish only when every sleeper was woken. */
+	/*
+	 * Watchdog: producers finish only when every sleeper was woken.  A lost
+	 * wakeup is timeout_s with no progress at all, however slow the machine
+	 * (a loaded one ran this eight times slower than a quiet one).
+	 */
 	deadline = t0 + timeout_s;
 	for (i = 0; i < producers; i++) {
 		while (pthread_tryjoin_np(vcpus[i], NULL)) {
+			if (progress(s) != done) {
+				done = progress(s);
+				deadline = now() + timeout_s;
+			}
 			if (now() > deadline) {
 				sti(&s->abort, 1);
 				pthread_join(vcpus[i], NULL);
@@ -848,7 +870,7 @@ static void run_stress(const struct stress_cfg *cfg)
 				asleep += s->tasks[i][k].state == T_SLEEPING &&
 					  !pvapf_tt_node_woken(&s->tasks[i][k].node);
 		TT_CHECK(&res, false,
-			 "lost wakeup: %lu tasks (+%ld threads) still asleep after %us",
+			 "lost wakeup: %lu tasks (+%ld threads) still asleep, no progress for %us",
 			 asleep, ld(&s->lost_wakeups), timeout_s);
 	}
 	TT_CHECK(&res, !ld(&s->lost_wakeups), "lost wakeup: %ld threads timed out",
