@@ -13,15 +13,21 @@
 #include "pvapf_host_internal.h"
 #include "pvapf_host_trace.h"
 
-static bool pvapf_gfn_outstanding(struct pvapf_host_vcpu *pv, gfn_t gfn)
+/*
+ * The vCPU's work item for @gfn; with @inflight only one still on its way: a
+ * page-in that is done brought the page in, and the fault says it is gone
+ * again (reclaimed before the guest's retry), so it is nothing to wait for.
+ */
+static struct pvapf_host_work *pvapf_gfn_work(struct pvapf_host_vcpu *pv, gfn_t gfn,
+					      bool inflight)
 {
 	struct pvapf_host_work *w;
 
 	/* At most max_outstanding entries, and only walked for faults that need I/O. */
 	list_for_each_entry(w, &pv->queued, queued_link)
-		if (w->gfn == gfn)
-			return true;
-	return false;
+		if (w->gfn == gfn && !(inflight && READ_ONCE(w->t_done)))
+			return w;
+	return NULL;
 }
 
 static bool pvapf_gfn_recent(struct pvapf_host_vcpu *pv, gfn_t gfn)
@@ -51,7 +57,7 @@ static enum pvapf_host_decision pvapf_decide(struct kvm_vcpu *vcpu,
 	if (!pvapf_can_deliver_not_present(vcpu))
 		return PVAPF_DECIDE_CANNOT_DELIVER;
 	/* The guest touched it again before READY (e.g. a kernel-mode retry). */
-	if (pvapf_gfn_outstanding(pv, fault->gfn))
+	if (pvapf_gfn_work(pv, fault->gfn, false))
 		return PVAPF_DECIDE_REPEATED;
 	if (pvapf_queue_full(vcpu))
 		return PVAPF_DECIDE_QUEUE_FULL;
@@ -109,21 +115,6 @@ static bool pvapf_halt_reason(struct kvm_vcpu *vcpu, enum pvapf_host_decision d)
 }
 
 /*
- * The page-in of @gfn still on its way, if any.  One that is done already
- * brought the page in, and the fault says it is gone again (reclaimed before
- * the guest's retry): waiting for it would wait for nothing.
- */
-static struct pvapf_host_work *pvapf_gfn_inflight(struct pvapf_host_vcpu *pv, gfn_t gfn)
-{
-	struct pvapf_host_work *w;
-
-	list_for_each_entry(w, &pv->queued, queued_link)
-		if (w->gfn == gfn && !READ_ONCE(w->t_done))
-			return w;
-	return NULL;
-}
-
-/*
  * Read the page in the background (a work item with no NOT_PRESENT, so no
  * READY is owed) and halt the vCPU: interrupts and the work's completion
  * wake it, and the guest's retry halts again until the page is in.  Timer
@@ -139,7 +130,7 @@ static bool pvapf_halt(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault,
 	if (!pvapf_can_halt(vcpu))
 		return false;
 	/* A work item for this gfn is already on its way: wait for that one. */
-	w = pvapf_gfn_inflight(pvapf_vcpu(vcpu), fault->gfn);
+	w = pvapf_gfn_work(pvapf_vcpu(vcpu), fault->gfn, true);
 	if (!w) {
 		if (pvapf_queue_full(vcpu)) {
 			*d = PVAPF_DECIDE_QUEUE_FULL;

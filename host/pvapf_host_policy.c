@@ -104,7 +104,11 @@ bool pvapf_adaptive_wants_async(struct kvm_vcpu *vcpu)
 	return async;
 }
 
-/* Read it on the vCPU thread: this VM's page-ins are measured as quick. */
+/*
+ * A synchronous page-in costs less than halting for it: this VM's page-ins
+ * measure under PVAPF_SYNC_CHEAP_NS (zram, the swap cache).  None measured
+ * yet is not cheap.
+ */
 bool pvapf_sync_is_cheap(struct kvm_vcpu *vcpu)
 {
 	u64 swapin = READ_ONCE(pvapf_vm(vcpu->kvm)->swapin_ewma_ns);

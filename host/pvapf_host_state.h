@@ -23,37 +23,64 @@
 
 /*
  * The counters, in the order of their debugfs lines: PVAPF_HC(enum suffix,
- * name, kind: COUNT, NS or NS_PEAK, for KVM's binary statistics).  The layout is
- * stable (host/README.md "Counters"): append only, never rename, reorder or
- * remove.  The enum, the debugfs names and KVM's binary statistics
- * (pvapf_host.h) are all made from this list, so they cannot disagree.
+ * name, kind: COUNT, NS or NS_PEAK, for KVM's binary statistics), each with
+ * its meaning, the one place it is written down (host/README.md "Counters").
+ * The layout is stable: append only, never rename, reorder or remove.  The
+ * enum, the debugfs names and KVM's binary statistics (pvapf_host.h) are all
+ * made from this list, so they cannot disagree.  A fault that needs I/O is
+ * counted once: async_started, halted or one sync_* reason.
  */
-#define PVAPF_HOST_COUNTERS									\
-	PVAPF_LIST(PVAPF_HC(ASYNC_STARTED,		async_started,		COUNT),		\
-		   PVAPF_HC(SYNC_POLICY_OFF,		sync_policy_off,	COUNT),		\
-		   PVAPF_HC(SYNC_CANNOT_DELIVER,	sync_cannot_deliver,	COUNT),		\
-		   PVAPF_HC(SYNC_QUEUE_FULL,		sync_queue_full,	COUNT),		\
-		   PVAPF_HC(SYNC_REPEATED,		sync_repeated,		COUNT),		\
-		   PVAPF_HC(SYNC_ADAPTIVE,		sync_adaptive,		COUNT),		\
-		   PVAPF_HC(SYNC_NOMEM,			sync_nomem,		COUNT),		\
-		   PVAPF_HC(INLINE_SWAPIN,		inline_swapin,		COUNT),		\
-		   PVAPF_HC(NOT_PRESENT,		not_present,		COUNT),		\
-		   PVAPF_HC(READY,			ready,			COUNT),		\
-		   PVAPF_HC(READY_UNDELIVERED,		ready_undelivered,	COUNT),		\
-		   PVAPF_HC(WAKE_ALL,			wake_all,		COUNT),		\
-		   PVAPF_HC(ACK,			ack,			COUNT),		\
-		   PVAPF_HC(ACK_SPURIOUS,		ack_spurious,		COUNT),		\
-		   PVAPF_HC(CANCELLED,			cancelled,		COUNT),		\
-		   PVAPF_HC(MAPPED_ON_COMPLETION,	mapped_on_completion,	COUNT),		\
-		   PVAPF_HC(REFAULT,			refault,		COUNT),		\
-		   PVAPF_HC(SWAPIN_SAMPLES,		swapin_samples,		COUNT),		\
-		   PVAPF_HC(SWAPIN_NS_TOTAL,		swapin_ns_total,	NS),		\
-		   PVAPF_HC(SWAPIN_NS_MAX,		swapin_ns_max,		NS_PEAK),	\
-		   PVAPF_HC(BAD_MSR_WRITE,		bad_msr_write,		COUNT),		\
-		   PVAPF_HC(ENABLE_LAPIC_DISABLED,	enable_lapic_disabled,	COUNT),		\
-		   PVAPF_HC(READY_FORWARDED,		ready_forwarded,	COUNT),		\
-		   PVAPF_HC(RECLAIMED_BEFORE_MAP,	reclaimed_before_map,	COUNT),		\
-		   PVAPF_HC(HALTED,			halted,			COUNT))
+#define PVAPF_HOST_COUNTERS                                                                     \
+	PVAPF_LIST(/* async faults started: work queued, NOT_PRESENT injected */                \
+		   PVAPF_HC(ASYNC_STARTED, async_started, COUNT),                               \
+		   /* sync: policy off, and page-ins quick (< 20 us) or no halt possible */     \
+		   PVAPF_HC(SYNC_POLICY_OFF, sync_policy_off, COUNT),                           \
+		   /* sync: the guest can take neither NOT_PRESENT nor interrupts */            \
+		   PVAPF_HC(SYNC_CANNOT_DELIVER, sync_cannot_deliver, COUNT),                   \
+		   /* sync: the vCPU has max_outstanding page-ins in flight */                  \
+		   PVAPF_HC(SYNC_QUEUE_FULL, sync_queue_full, COUNT),                           \
+		   /* sync: gfn outstanding, and the guest cannot take interrupts */            \
+		   PVAPF_HC(SYNC_REPEATED, sync_repeated, COUNT),                               \
+		   /* sync: adaptive, and page-ins quick (< 20 us) or no halt possible */       \
+		   PVAPF_HC(SYNC_ADAPTIVE, sync_adaptive, COUNT),                               \
+		   /* sync: no memory for the work item, or the injection failed */             \
+		   PVAPF_HC(SYNC_NOMEM, sync_nomem, COUNT),                                     \
+		   /* swap-ins done inside the non-blocking fault (zram) */                     \
+		   PVAPF_HC(INLINE_SWAPIN, inline_swapin, COUNT),                               \
+		   /* NOT_PRESENT injected */                                                   \
+		   PVAPF_HC(NOT_PRESENT, not_present, COUNT),                                   \
+		   /* READY delivered, forwarded tokens delivered here included */              \
+		   PVAPF_HC(READY, ready, COUNT),                                               \
+		   /* async faults done whose READY could not go (APF off, bad write) */        \
+		   PVAPF_HC(READY_UNDELIVERED, ready_undelivered, COUNT),                       \
+		   /* wake-all tokens delivered */                                              \
+		   PVAPF_HC(WAKE_ALL, wake_all, COUNT),                                         \
+		   /* ACKs of a pending READY */                                                \
+		   PVAPF_HC(ACK, ack, COUNT),                                                   \
+		   /* ACKs with nothing pending (accepted) */                                   \
+		   PVAPF_HC(ACK_SPURIOUS, ack_spurious, COUNT),                                 \
+		   /* work items cancelled: disable, reset, VM destruction */                   \
+		   PVAPF_HC(CANCELLED, cancelled, COUNT),                                       \
+		   /* completed page-ins mapped by the vCPU thread */                           \
+		   PVAPF_HC(MAPPED_ON_COMPLETION, mapped_on_completion, COUNT),                 \
+		   /* faults needing I/O on a recently completed gfn */                         \
+		   PVAPF_HC(REFAULT, refault, COUNT),                                           \
+		   /* page-ins timed, async, halted and synchronous */                          \
+		   PVAPF_HC(SWAPIN_SAMPLES, swapin_samples, COUNT),                             \
+		   /* their time, summed */                                                     \
+		   PVAPF_HC(SWAPIN_NS_TOTAL, swapin_ns_total, NS),                              \
+		   /* the longest; over vCPUs and VMs the largest, never a sum */               \
+		   PVAPF_HC(SWAPIN_NS_MAX, swapin_ns_max, NS_PEAK),                             \
+		   /* guest MSR writes refused with #GP */                                      \
+		   PVAPF_HC(BAD_MSR_WRITE, bad_msr_write, COUNT),                               \
+		   /* APF enabled while the LAPIC was disabled */                               \
+		   PVAPF_HC(ENABLE_LAPIC_DISABLED, enable_lapic_disabled, COUNT),               \
+		   /* READYs handed to another vCPU (test aid) */                               \
+		   PVAPF_HC(READY_FORWARDED, ready_forwarded, COUNT),                           \
+		   /* completed page-ins not mapped: the page was reclaimed again */            \
+		   PVAPF_HC(RECLAIMED_BEFORE_MAP, reclaimed_before_map, COUNT),                 \
+		   /* faults that halted the vCPU (interrupts on) until the page came in */     \
+		   PVAPF_HC(HALTED, halted, COUNT))
 
 #define PVAPF_HC(id, ...)	PVAPF_HC_##id
 enum pvapf_host_counter {

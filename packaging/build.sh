@@ -234,7 +234,8 @@ done
 
 build_tools
 cd "$DIST"
-mapfile -t built < <(ls -- *.deb *.rpm 2>/dev/null)
+shopt -s nullglob # FORMATS=deb makes no .rpm, FORMATS=rpm no .deb
+built=(*.deb *.rpm)
 sha256sum -- "${built[@]}" >SHA256SUMS
 echo "packages in $DIST:"
 for p in "${built[@]}"; do printf '  %8s  %s\n' "$(du -h --apparent-size "$p" | cut -f1)" "$p"; done

@@ -168,6 +168,10 @@ lane_nested() {
 # settings and refusals in virsh start, apfstat, query-stats, the fio job (tests/libvirt)
 lane_packages() {
 	stage packages-errors tests/packaging/build-errors.sh
+	# the test flavour's packages, both formats, built once for the three tests after it
+	rm -rf "$BUILD/pkgtest/dist"
+	stage packages-build env DIST="$BUILD/pkgtest/dist" packaging/build.sh test &&
+		export PKGTEST_DIST=$BUILD/pkgtest/dist
 	stage packages-deb tests/packaging/deb.sh
 	stage packages-rpm tests/packaging/rpm.sh
 	stage libvirt-e2e tests/libvirt/e2e.sh

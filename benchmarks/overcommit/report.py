@@ -125,7 +125,8 @@ def parse_l2_log(path):
 def cpu_shares(ph):
     """Shares of the phase: L1's CPU time idle, the L2's vCPU running the guest, and the VMM
     working in the host (its CPU time outside guest mode); the last two over the phase's
-    ticks per CPU, so with one vCPU their rest is time the VMM was off the CPU."""
+    ticks per CPU. The guest's share is at most 100 (one vCPU); the VMM's host share counts
+    every VMM thread (the disk's I/O workers too), up to 100 per L1 CPU."""
     all_, idle, vmm, guest, cpus = (ph.get(k) for k in (
         "l1_cpu_ticks", "l1_cpu_idle_ticks", "vmm_cpu_ticks", "l2_guest_ticks", "l1_cpus"))
     if not all_ or idle is None or guest is None or not cpus:
@@ -358,10 +359,12 @@ def markdown(meta, rows, gl):
          "thread), *% unpr.* against the same configuration without overcommit. *APF inj.* is "
          "L1's injected not-present #PFs in that phase, *re-faults* "
          "`kvm_async_pf_repeated_fault`. *guest %* is the share of the phase the L2's one vCPU "
-         "spent running the guest (the VMM's guest-mode CPU time in L1); *host %* the share "
-         "the VMM spent on the CPU in the host instead (exits, a synchronous swap-in's CPU "
-         "part, reclaim in its own context); the rest the VMM was off the CPU (waiting for a "
-         "swap-in's I/O, throttled, or runnable but not running). Async page faults exist to "
+         "spent running the guest (the VMM's guest-mode CPU time in L1); *host %* the CPU "
+         "time the VMM's threads spent in the host, as a share of one CPU (exits, a synchronous "
+         "swap-in's CPU part, reclaim in its own context, the disk's I/O workers: over 100 when "
+         "they ran on several of L1's CPUs at once). Whatever of 100 the guest's share leaves "
+         "is time the vCPU did not run the guest (waiting for a swap-in's I/O, throttled, or "
+         "runnable but not running). Async page faults exist to "
          "turn waiting into guest time; the guest's scheduler decides which of its threads "
          "gets it. *L1 idle* is the idle share of L1's CPU time over all its vCPUs "
          f"({meta['l1_cpus']}; the L2's vCPU can keep at most one busy). All three are L1's "

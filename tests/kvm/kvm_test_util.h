@@ -115,6 +115,20 @@ static inline long file_value(const char *path, const char *key)
 	return file_scan(path, key, false);
 }
 
+/* A one-number file (KVM's debugfs statistics): its value, -1 if unreadable. */
+static inline long file_number(const char *path)
+{
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
 /*
  * One of a vCPU's KVM binary statistics (KVM_GET_STATS_FD), by name.  Open
  * it before the vCPU runs: the fd is a vCPU ioctl, which waits for KVM_RUN;
@@ -183,15 +197,7 @@ static inline void uffd_wait_fault(int uffd, void *addr)
 /* The pvapf host's page-ins in flight, all VMs (-1: no pvapf host). */
 static inline long global_outstanding(void)
 {
-	long v = -1;
-	FILE *f = fopen("/sys/kernel/pvapf/outstanding", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return file_number("/sys/kernel/pvapf/outstanding");
 }
 
 /* The pvapf sysfs directories of the VMs process @pid made (glob them into @g). */

@@ -13,7 +13,9 @@
  *            must go away and take its fault with it;
  *   tokens   lets vCPU 1 take two faults and vCPU 4097 one: their tokens must
  *            differ (packing the vcpu_id into 12 bits, as upstream does, makes
- *            vCPU 1's second token equal vCPU 4097's first).
+ *            vCPU 1's second token equal vCPU 4097's first); then the peak
+ *            pvapf_swapin_ns_max as each vCPU's counters and KVM's debugfs
+ *            (the VM's file and the global one) show it ("case=peak").
  *
  * Prints "RESULT pending case=NAME key=value ..." for the scenario to check;
  * a step that cannot be done is a TEST_ASSERT failure (non-zero exit).
@@ -247,6 +249,26 @@ static uint32_t one_fault(struct kvm_vm *vm, struct kvm_vcpu *vcpu, int uffd, in
 	return token;
 }
 
+/* A peak statistic, per vCPU and as KVM's debugfs combines it per VM and over all VMs. */
+static void print_peak(struct kvm_vm *vm, int a, int b)
+{
+	const char *stat = "swapin_ns_max";
+	char dir[64], path[128];
+	long v[2];
+	int i;
+
+	snprintf(dir, sizeof(dir), "/sys/kernel/debug/kvm/%d-%d", getpid(), vm->fd);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/vcpu%d/pvapf_counters", dir, i ? b : a);
+		v[i] = file_value(path, stat);
+	}
+	snprintf(path, sizeof(path), "%s/pvapf_%s", dir, stat);
+	printf("RESULT pending case=peak vcpu_a=%ld vcpu_b=%ld kvm_vm=%ld", v[0], v[1],
+	       file_number(path));
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/pvapf_%s", stat);
+	printf(" kvm_all=%ld\n", file_number(path));
+}
+
 static int test_tokens(void)
 {
 	struct kvm_vcpu *a, *b;
@@ -269,6 +291,7 @@ static int test_tokens(void)
 	run_to_stage(b, 3);
 	printf("RESULT pending case=tokens vcpu_b=%d tokens=%u,%u,%u distinct=%d\n",
 	       TOKENS_VCPU_B, t[0], t[1], t[2], t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+	print_peak(vm, 1, TOKENS_VCPU_B);
 	close(uffd);
 	kvm_vm_free(vm);
 	return 0;

@@ -36,7 +36,7 @@ test)
 	T=libvirt-e2e W=$BUILD/pkgtest/libvirt HOST_F=test GUEST_F=test
 	fresh_workdir "$W"
 	DIST=$W/dist
-	FORMATS=deb DIST=$DIST "$PVAPF_ROOT/packaging/build.sh" test >"$W/build.log" 2>&1 ||
+	test_packages deb "$DIST" >"$W/build.log" 2>&1 ||
 		{ fail "packaging/build.sh test (log: $W/build.log)"; exit 1; }
 	;;
 release)

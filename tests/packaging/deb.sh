@@ -20,9 +20,13 @@ N=$PVAPF_RELEASE
 N1=$((PVAPF_RELEASE + 1))
 
 # --- the packages: release N and N+1 of the test flavour
-FORMATS=deb DIST=$W/dist-$N "$PVAPF_ROOT/packaging/build.sh" test || { fail "packaging/build.sh test"; exit 1; }
-FORMATS=deb DIST=$W/dist-$N1 PVAPF_RELEASE_OVERRIDE=$N1 "$PVAPF_ROOT/packaging/build.sh" test ||
-	{ fail "packaging/build.sh test (release $N1)"; exit 1; }
+test_packages deb "$W/dist-$N" || { fail "packaging/build.sh test"; exit 1; }
+# a build that succeeds reports no error (FORMATS=deb: no .rpm is none missing)
+FORMATS=deb DIST=$W/dist-$N1 PVAPF_RELEASE_OVERRIDE=$N1 "$PVAPF_ROOT/packaging/build.sh" test 2>"$W/build-$N1.err"
+rc=$?
+cat "$W/build-$N1.err" >&2
+[ "$rc" = 0 ] || { fail "packaging/build.sh test (release $N1)"; exit 1; }
+check_eq "FORMATS=deb packaging/build.sh: its ERROR lines" "$(grep ERROR "$W/build-$N1.err")" ""
 REL=$(cat "$BUILD/obj-test/include/config/kernel.release")
 REL1=$(cat "$BUILD/obj-test-r$N1/include/config/kernel.release")
 # initrd_lists ROOT LISTER PATTERN: the root's initrd, listed by its generator's tool, has PATTERN

@@ -19,6 +19,17 @@ check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1 ($2)"; else fail "$1: got '$2', want '$3'"; fi
 }
 
+# test_packages FORMAT DIR: the test flavour's packages of FORMAT in DIR: built, or a link to
+# the ones the suite's packaging lane built once for this tree (PKGTEST_DIST, both formats)
+test_packages() {
+	if [ -n "${PKGTEST_DIST:-}" ]; then
+		[ -s "$PKGTEST_DIST/SHA256SUMS" ] || { echo "PKGTEST_DIST=$PKGTEST_DIST has no packages" >&2; return 1; }
+		ln -sfn "$PKGTEST_DIST" "$2"
+	else
+		FORMATS=$1 DIST=$2 "$PVAPF_ROOT/packaging/build.sh" test
+	fi
+}
+
 # new_root VARIANT DIR: a fresh copy of the cached Debian 12 root (initramfs-tools|dracut),
 # with the unit that reports on each boot (tests/packaging/root) enabled
 new_root() {

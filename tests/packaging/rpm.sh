@@ -13,7 +13,7 @@ W=$BUILD/pkgtest/rpm
 fresh_workdir "$W"
 need_cmd rpm rpmlint rpmlint
 
-FORMATS=rpm DIST=$W/dist "$PVAPF_ROOT/packaging/build.sh" test || { fail "packaging/build.sh test"; exit 1; }
+test_packages rpm "$W/dist" || { fail "packaging/build.sh test"; exit 1; }
 REL=$(cat "$BUILD/obj-test/include/config/kernel.release")
 mapfile -t RPMS < <(ls "$W"/dist/kernel-pvapf-test-*.rpm "$W"/dist/pvapf-tools-*.rpm)
 out=$(rpmlint -r "$PVAPF_ROOT/packaging/rpm/rpmlintrc" "${RPMS[@]}" 2>&1)

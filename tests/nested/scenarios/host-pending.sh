@@ -92,6 +92,13 @@ l1_main() {
 	check_cmp "tokens: test program ran to its end (log: tokens.log)" "$?" -eq 0
 	check_cmp "tokens: vCPU 1 (two faults) and vCPU 4097 (one) got three distinct tokens" \
 		"$(pending tokens distinct)" -eq 1
+	# A peak over vCPUs and VMs is their largest, not their sum (kernel/patches/0003)
+	a=$(pending peak vcpu_a tokens) b=$(pending peak vcpu_b tokens)
+	check_cmp "peak: both vCPUs timed a page-in (swapin_ns_max $a, $b)" "$((a > 0 && b > 0))" -eq 1
+	check_cmp "peak: KVM's per-VM pvapf_swapin_ns_max is the vCPUs' largest" \
+		"$(pending peak kvm_vm tokens)" -eq "$((a > b ? a : b))"
+	check_cmp "peak: KVM's global pvapf_swapin_ns_max is the VMs' largest (one VM)" \
+		"$(pending peak kvm_all tokens)" -eq "$((a > b ? a : b))"
 	# A restore or incoming migration writes the APF MSRs host-initiated: accepted wherever
 	# msr.rst allows the value (a stock source accepted it from its guest), else refused.
 	/bin/msr_restore_test >/results/msrrestore.log 2>&1
