@@ -51,6 +51,7 @@ struct pvapf_host_work {
 	struct work_struct work;
 	struct list_head queued_link;	/* vcpu ->queued, vCPU thread only */
 	struct list_head done_link;	/* vcpu ->done, under done_lock */
+	struct list_head backlog_link;	/* vm ->backlog, under backlog_lock */
 	struct kvm_vcpu *vcpu;
 	gpa_t cr2_or_gpa;
 	gfn_t gfn;
@@ -114,8 +115,7 @@ void pvapf_host_vcpu_cancel_all(struct kvm_vcpu *vcpu);
 /* pvapf_host_work.c */
 int pvapf_work_init(void);
 void pvapf_work_exit(void);
-int pvapf_work_vm_init(struct kvm *kvm, const char *name);
-void pvapf_work_vm_exit(struct kvm *kvm);
+void pvapf_work_vm_init(struct kvm *kvm);
 struct pvapf_host_work *pvapf_work_alloc(struct kvm_vcpu *vcpu, struct kvm_page_fault *fault);
 void pvapf_work_queue(struct kvm_vcpu *vcpu, struct pvapf_host_work *w);
 void pvapf_work_free(struct pvapf_host_work *w);

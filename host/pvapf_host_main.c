@@ -39,25 +39,22 @@ void pvapf_host_vm_init(struct kvm *kvm)
 	atomic_set(&vm->next_token, 0);
 	atomic_set(&vm->debug_reclaim_left, 0);
 	vm->pid = task_tgid_nr(current);
+	pvapf_work_vm_init(kvm);
 }
 
-/* The VM's name, "<pid>-<n>", for its policy directory and its workqueue. */
+/* The VM's name, "<pid>-<n>", for its policy directory. */
 int pvapf_host_vm_post_init(struct kvm *kvm)
 {
 	static atomic_t seq = ATOMIC_INIT(0);
 	char name[32];
-	int r;
 
 	snprintf(name, sizeof(name), "%d-%d", pvapf_vm(kvm)->pid, atomic_inc_return(&seq));
-	r = pvapf_work_vm_init(kvm, name);
-	if (r)
-		return r;
 	return pvapf_sysfs_vm_add(kvm, name);
 }
 
 /*
  * No vCPU runs any more (also after a failed post-init): the policy files go,
- * then every page-in, then the workqueue they ran on.
+ * then every page-in (each vCPU's, and what they left in the VM's backlog).
  */
 void pvapf_host_vm_destroy(struct kvm *kvm)
 {
@@ -67,7 +64,6 @@ void pvapf_host_vm_destroy(struct kvm *kvm)
 	pvapf_sysfs_vm_del(kvm);
 	kvm_for_each_vcpu(i, vcpu, kvm)
 		pvapf_host_vcpu_cancel_all(vcpu);
-	pvapf_work_vm_exit(kvm);
 }
 
 void pvapf_host_vcpu_init(struct kvm_vcpu *vcpu)

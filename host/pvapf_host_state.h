@@ -130,7 +130,10 @@ struct pvapf_host_vcpu {
 };
 
 struct pvapf_host_vm_sysfs;
-struct workqueue_struct;
+
+/* Page-in workers, host-wide and per VM (pvapf_host_work.c). */
+#define PVAPF_WORKERS_MAX	512
+#define PVAPF_WORKERS_PER_VM	(PVAPF_WORKERS_MAX / 4)
 
 struct pvapf_host_vm {
 	int policy;		/* enum pvapf_host_policy */
@@ -143,7 +146,10 @@ struct pvapf_host_vm {
 	u64 ready_ack_ewma_ns;
 	pid_t pid;
 	struct pvapf_host_vm_sysfs *sysfs;
-	struct workqueue_struct *wq;	/* its page-ins, from post-init to destruction */
+	/* Its page-ins on the host's workqueue: PVAPF_WORKERS_PER_VM run at most. */
+	spinlock_t backlog_lock;
+	unsigned int running;		/* under backlog_lock */
+	struct list_head backlog;	/* under backlog_lock: work waiting for a worker */
 };
 
 #endif /* _PVAPF_HOST_STATE_H */

@@ -24,38 +24,83 @@
 static struct kmem_cache *pvapf_host_work_cache;
 atomic_t pvapf_host_outstanding_total = ATOMIC_INIT(0);
 
+/*
+ * One workqueue for every VM's page-ins, with one rescuer: swap-ins run under
+ * memory pressure.  It runs at most PVAPF_WORKERS_MAX of them at once, and a
+ * page-in can wait as long as its VMM likes (its own userfaultfd), so a VM
+ * runs at most PVAPF_WORKERS_PER_VM and the rest wait in its backlog: one
+ * VM's held page-ins never take every worker from the others.
+ */
+static struct workqueue_struct *pvapf_wq;
+
 int pvapf_work_init(void)
 {
 	pvapf_host_work_cache = KMEM_CACHE(pvapf_host_work, 0);
-	return pvapf_host_work_cache ? 0 : -ENOMEM;
+	if (!pvapf_host_work_cache)
+		return -ENOMEM;
+	pvapf_wq = alloc_workqueue("pvapf", WQ_UNBOUND | WQ_MEM_RECLAIM, PVAPF_WORKERS_MAX);
+	if (!pvapf_wq) {
+		kmem_cache_destroy(pvapf_host_work_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Every VM is gone, so every work item has been cancelled or freed. */
 void pvapf_work_exit(void)
 {
+	destroy_workqueue(pvapf_wq);
 	kmem_cache_destroy(pvapf_host_work_cache);
 }
 
-/*
- * A workqueue per VM: a workqueue runs at most max_active items at once, and
- * a page-in can wait as long as the VMM likes (its own userfaultfd), so a
- * shared one would let one VM's held page-ins stall every other VM's.  The
- * VM's outstanding limits bound how many run.  Swap-ins run under memory
- * pressure: each keeps a rescuer thread.
- */
-int pvapf_work_vm_init(struct kvm *kvm, const char *name)
+void pvapf_work_vm_init(struct kvm *kvm)
 {
-	pvapf_vm(kvm)->wq = alloc_workqueue("pvapf/%s", WQ_UNBOUND | WQ_MEM_RECLAIM,
-					    WQ_UNBOUND_MAX_ACTIVE, name);
-	return pvapf_vm(kvm)->wq ? 0 : -ENOMEM;
+	struct pvapf_host_vm *vm = pvapf_vm(kvm);
+
+	spin_lock_init(&vm->backlog_lock);
+	INIT_LIST_HEAD(&vm->backlog);
+	vm->running = 0;
 }
 
-/* Every work item of the VM has been cancelled or freed (or it never had a workqueue). */
-void pvapf_work_vm_exit(struct kvm *kvm)
+/* Run @w now if its VM has a worker left, else after one of the VM's page-ins ends. */
+static void pvapf_work_submit(struct pvapf_host_vm *vm, struct pvapf_host_work *w)
 {
-	if (pvapf_vm(kvm)->wq)
-		destroy_workqueue(pvapf_vm(kvm)->wq);
-	pvapf_vm(kvm)->wq = NULL;
+	spin_lock(&vm->backlog_lock);
+	if (vm->running < PVAPF_WORKERS_PER_VM) {
+		vm->running++;
+		queue_work(pvapf_wq, &w->work);
+	} else {
+		list_add_tail(&w->backlog_link, &vm->backlog);
+	}
+	spin_unlock(&vm->backlog_lock);
+}
+
+/* A page-in of the VM ended, or was cancelled before it ran: its worker goes to the next. */
+static void pvapf_work_slot_free(struct pvapf_host_vm *vm)
+{
+	struct pvapf_host_work *next;
+
+	spin_lock(&vm->backlog_lock);
+	next = list_first_entry_or_null(&vm->backlog, struct pvapf_host_work, backlog_link);
+	if (next) {
+		list_del_init(&next->backlog_link);
+		queue_work(pvapf_wq, &next->work);
+	} else {
+		vm->running--;
+	}
+	spin_unlock(&vm->backlog_lock);
+}
+
+/* Take @w out of its VM's backlog: false if it was not there (queued, running or done). */
+static bool pvapf_work_unbacklog(struct pvapf_host_vm *vm, struct pvapf_host_work *w)
+{
+	bool waiting;
+
+	spin_lock(&vm->backlog_lock);
+	waiting = !list_empty(&w->backlog_link);
+	list_del_init(&w->backlog_link);
+	spin_unlock(&vm->backlog_lock);
+	return waiting;
 }
 
 /*
@@ -92,6 +137,7 @@ static void pvapf_work_fn(struct work_struct *work)
 		mmput(mm);
 	}
 	w->t_done = ktime_get_ns();
+	pvapf_work_slot_free(pvapf_vm(vcpu->kvm));
 
 	spin_lock(&pv->done_lock);
 	first = list_empty(&pv->done);
@@ -136,6 +182,7 @@ struct pvapf_host_work *pvapf_work_alloc(struct kvm_vcpu *vcpu, struct kvm_page_
 	w->token = pvapf_new_token(vcpu->kvm);
 	w->t_queued = ktime_get_ns();
 	INIT_WORK(&w->work, pvapf_work_fn);
+	INIT_LIST_HEAD(&w->backlog_link);
 	return w;
 }
 
@@ -146,7 +193,7 @@ void pvapf_work_queue(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 
 	list_add_tail(&w->queued_link, &pv->queued);
 	pv->outstanding++;
-	queue_work(pvapf_vm(vcpu->kvm)->wq, &w->work);
+	pvapf_work_submit(pvapf_vm(vcpu->kvm), w);
 }
 
 void pvapf_work_free(struct pvapf_host_work *w)
@@ -174,16 +221,23 @@ void pvapf_work_retire(struct pvapf_host_work *w)
 void pvapf_work_cancel_all(struct kvm_vcpu *vcpu)
 {
 	struct pvapf_host_vcpu *pv = pvapf_vcpu(vcpu);
+	struct pvapf_host_vm *vm = pvapf_vm(vcpu->kvm);
 	struct pvapf_host_work *w, *n;
 	LIST_HEAD(done);
 
 	list_for_each_entry_safe(w, n, &pv->queued, queued_link) {
 		list_del(&w->queued_link);
 		/* Not started: free it here; started: it ends on the done list. */
-		if (cancel_work_sync(&w->work)) {
-			pvapf_work_free(w);
-			pvapf_count(vcpu, PVAPF_HC_CANCELLED);
+		if (pvapf_work_unbacklog(vm, w)) {
+			/* waiting for a worker: it holds none */
+		} else if (cancel_work_sync(&w->work)) {
+			/* queued: the worker it was given goes to the next */
+			pvapf_work_slot_free(vm);
+		} else {
+			continue;
 		}
+		pvapf_work_free(w);
+		pvapf_count(vcpu, PVAPF_HC_CANCELLED);
 	}
 	spin_lock(&pv->done_lock);
 	list_splice_init(&pv->done, &done);

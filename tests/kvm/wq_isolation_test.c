@@ -7,14 +7,19 @@
  * slow or userfaultfd-backed memory does.  Then VM B, in the same process,
  * takes B_FAULTS async faults one by one, each page-in let go as soon as it
  * arrives: each must start and get its READY while A's are all still held.
- * Page-ins of every VM sharing one workqueue's limit (256) wait behind A's.
+ * Page-ins of every VM sharing one workqueue's limit wait behind A's, unless
+ * a VM runs at most its share of the workers (A_RUN), its others waiting.
+ * Then VMS VMs at once: the host's page-in workers keep one rescuer thread,
+ * not one per VM.
  *
- * Prints "RESULT wq a_held=N a_async=N b_started=N b_ready=N b_faults=N
- * global_outstanding=N": A's page-ins seen held, A's async faults (host
- * counter), B's page-ins that started and READYs that arrived, and what is
- * outstanding host-wide once both VMs are gone.  A step that cannot be done is
- * a TEST_ASSERT failure (non-zero exit).
+ * Prints "RESULT wq a_held=N a_run=N a_async=N b_started=N b_ready=N
+ * b_faults=N global_outstanding=N vms=N rescuers=N": A's page-ins seen held
+ * and how many may run at once, A's async faults (host counter), B's page-ins
+ * that started and READYs that arrived, what is outstanding host-wide once
+ * both VMs are gone, and the pvapf rescuer threads while VMS VMs exist.  A
+ * step that cannot be done is a TEST_ASSERT failure (non-zero exit).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
@@ -38,7 +43,9 @@
 #define READY_VECTOR	0xec
 /* more than a workqueue's default limit of running items (WQ_DFL_ACTIVE) */
 #define A_PAGES		300
-#define A_HELD_WANT	256
+/* the page-ins one VM may run at once: PVAPF_WORKERS_PER_VM (host/pvapf_host_state.h) */
+#define A_RUN		128
+#define VMS		20
 #define B_FAULTS	4
 /* Bounds for what is immediate on a working host (the failure is forever). */
 #define A_LIMIT_MS	60000
@@ -137,11 +144,38 @@ static unsigned long next_held(int uffd, int limit_ms)
 	return msg.arg.pagefault.address;
 }
 
+/* Threads named @comm (kernel threads too), from /proc. */
+static int threads_named(const char *comm)
+{
+	char path[300], name[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	TEST_ASSERT(d, "opendir /proc");
+	while ((e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* @comm, or a workqueue's "@comm/..." as /proc shows a worker's */
+		if (fgets(name, sizeof(name), f) && !strncmp(name, comm, strlen(comm)) &&
+		    strchr("\n/", name[strlen(comm)]))
+			n++;
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
 int main(void)
 {
-	int uffd_a, uffd_b, a_held = 0, b_started = 0, b_ready = 0, i;
+	int uffd_a, uffd_b, a_held = 0, b_started = 0, b_ready = 0, i, rescuers;
 	struct kvm_vcpu *vcpu_a, *vcpu_b;
-	struct kvm_vm *vm_a, *vm_b;
+	struct kvm_vm *vm_a, *vm_b, *vms[VMS];
 	char dir_a[128], dir_b[128], counters[128];
 	struct ucall uc;
 	long a_async;
@@ -155,7 +189,7 @@ int main(void)
 	snprintf(counters, sizeof(counters), "/sys/kernel/debug/kvm/%d-%d/pvapf_counters",
 		 getpid(), vm_a->fd);
 	a_async = file_value(counters, "async_started");
-	while (a_held < A_HELD_WANT && next_held(uffd_a, A_LIMIT_MS))
+	while (a_held < A_RUN && next_held(uffd_a, A_LIMIT_MS))
 		a_held++;
 
 	vm_b = make_vm(&vcpu_b, B_FAULTS, false, &uffd_b);
@@ -173,7 +207,7 @@ int main(void)
 		uc = run_to_stage(vcpu_b, 2);
 		b_ready += uc.args[1] != 0;
 	}
-	/* A's page-ins still held: none was let go */
+	/* A's page-ins held: none was let go, and none beyond its share started meanwhile */
 	while (next_held(uffd_a, 0))
 		a_held++;
 	/* Releasing the userfaultfds lets every held page-in end. */
@@ -181,8 +215,16 @@ int main(void)
 	close(uffd_b);
 	kvm_vm_free(vm_b);
 	kvm_vm_free(vm_a);
-	printf("RESULT wq a_held=%d a_async=%ld b_started=%d b_ready=%d b_faults=%d "
-	       "global_outstanding=%ld\n", a_held, a_async, b_started, b_ready, B_FAULTS,
+	printf("RESULT wq a_held=%d a_run=%d a_async=%ld b_started=%d b_ready=%d b_faults=%d "
+	       "global_outstanding=%ld", a_held, A_RUN, a_async, b_started, b_ready, B_FAULTS,
 	       global_outstanding());
+
+	for (i = 0; i < VMS; i++)
+		vms[i] = vm_create_barebones();
+	/* a rescuer is named after its workqueue: "kworker/R-pvapf", "kworker/R-pvapf/<vm>" */
+	rescuers = threads_named("kworker/R-pvapf");
+	for (i = 0; i < VMS; i++)
+		kvm_vm_free(vms[i]);
+	printf(" vms=%d rescuers=%d\n", VMS, rescuers);
 	return 0;
 }
