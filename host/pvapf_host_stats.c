@@ -16,9 +16,15 @@
 
 #include "pvapf_host_internal.h"
 
-#define PVAPF_HC(id, name, ...)	\
-	[PVAPF_HC_##id] = #name
-static const char *const pvapf_counter_names[PVAPF_HC_NR] = {
+/* A peak (the kind's KVM type) combines over vCPUs as the largest, the rest as the sum. */
+#define PVAPF_STAT_TYPE(type, ...)	type
+#define PVAPF_STAT_TYPE_OF(...)		PVAPF_STAT_TYPE(__VA_ARGS__)
+#define PVAPF_HC(id, name, kind)	\
+	[PVAPF_HC_##id] = { #name, PVAPF_STAT_TYPE_OF(PVAPF_STAT_##kind) == KVM_STATS_TYPE_PEAK }
+static const struct {
+	const char *name;
+	bool peak;
+} pvapf_counters[PVAPF_HC_NR] = {
 	PVAPF_HOST_COUNTERS
 };
 
@@ -30,7 +36,7 @@ static void pvapf_show_counters(struct seq_file *m, const u64 *c, unsigned int o
 	u64 n = c[PVAPF_HC_SWAPIN_SAMPLES];
 
 	for (i = 0; i < PVAPF_HC_NR; i++)
-		seq_printf(m, "%s %llu\n", pvapf_counter_names[i], c[i]);
+		seq_printf(m, "%s %llu\n", pvapf_counters[i].name, c[i]);
 	seq_printf(m, "outstanding %u\n", outstanding);
 	seq_printf(m, "swapin_ns_mean %llu\n",
 		   n ? div64_u64(c[PVAPF_HC_SWAPIN_NS_TOTAL], n) : 0);
@@ -63,7 +69,7 @@ static int pvapf_vm_show(struct seq_file *m, void *unused)
 		const u64 *vc = vcpu->stat.pvapf;
 
 		for (i = 0; i < PVAPF_HC_NR; i++) {
-			if (i == PVAPF_HC_SWAPIN_NS_MAX)
+			if (pvapf_counters[i].peak)
 				c[i] = max(c[i], READ_ONCE(vc[i]));
 			else
 				c[i] += READ_ONCE(vc[i]);

@@ -15,7 +15,8 @@
  *            differ (packing the vcpu_id into 12 bits, as upstream does, makes
  *            vCPU 1's second token equal vCPU 4097's first); then the peak
  *            pvapf_swapin_ns_max as each vCPU's counters and KVM's debugfs
- *            (the VM's file and the global one) show it ("case=peak").
+ *            (the VM's file and the global one) and the VM's pvapf_counters
+ *            show it ("case=peak").
  *
  * Prints "RESULT pending case=NAME key=value ..." for the scenario to check;
  * a step that cannot be done is a TEST_ASSERT failure (non-zero exit).
@@ -266,7 +267,9 @@ static void print_peak(struct kvm_vm *vm, int a, int b)
 	printf("RESULT pending case=peak vcpu_a=%ld vcpu_b=%ld kvm_vm=%ld", v[0], v[1],
 	       file_number(path));
 	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/pvapf_%s", stat);
-	printf(" kvm_all=%ld\n", file_number(path));
+	printf(" kvm_all=%ld", file_number(path));
+	snprintf(path, sizeof(path), "%s/pvapf_counters", dir);
+	printf(" pvapf_vm=%ld\n", file_value(path, stat));
 }
 
 static int test_tokens(void)

@@ -100,6 +100,8 @@ l1_main() {
 		"$(pending peak kvm_vm tokens)" -eq "$((a > b ? a : b))"
 	check_cmp "peak: KVM's global pvapf_swapin_ns_max is the VMs' largest (one VM)" \
 		"$(pending peak kvm_all tokens)" -eq "$((a > b ? a : b))"
+	check_cmp "peak: the VM's pvapf_counters swapin_ns_max is the vCPUs' largest" \
+		"$(pending peak pvapf_vm tokens)" -eq "$((a > b ? a : b))"
 	# A restore or incoming migration writes the APF MSRs host-initiated: accepted wherever
 	# msr.rst allows the value (a stock source accepted it from its guest), else refused.
 	/bin/msr_restore_test >/results/msrrestore.log 2>&1
