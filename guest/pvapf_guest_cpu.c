@@ -24,7 +24,8 @@
  * wait in the host for page-ins in flight, so the pause work writes it in
  * process context and then ends the pause itself with a node allocated
  * where it may sleep: it lasts one allocation, whether or not the emergency
- * node's task ever comes.
+ * node's task ever comes. Coming up and the pause's end can race on two
+ * cpus; pvapf_guest_switch.h has the one of them that sees both switch APF on.
  */
 #include <linux/cpu.h>
 #include <linux/init.h>
@@ -88,45 +89,55 @@ static void pvapf_guest_start_this_cpu(struct pvapf_guest_cpu *c)
 		atomic_long_inc(&pvapf_guest_events.lapic_disabled);
 		return;
 	}
+	/*
+	 * A READY deferred (no node) when APF went off is still owed to its
+	 * task, which may sleep on another cpu: hand it to the table, never
+	 * drop it.  Should it take the emergency node, this cpu is paused
+	 * again and the pause's end switches APF on; without a node at all it
+	 * stays un-ACKed for the retry work, as any deferred READY.
+	 */
+	if (READ_ONCE(area->token) != PVAPF_TOKEN_NONE) {
+		if (!pvapf_guest_take_ready())
+			schedule_delayed_work_on(c->cpu, &c->retry_work, 1);
+		else if (READ_ONCE(c->sw.paused))
+			return;
+	}
 	if (kvm_para_has_feature(PVAPF_FEATURE_ASYNC_PF_VMEXIT))
 		en |= PVAPF_EN_DELIVERY_AS_PF_VMEXIT;
-	/* A stale token would keep the host from ever delivering READY again. */
 	WRITE_ONCE(area->flags, 0);
-	WRITE_ONCE(area->token, PVAPF_TOKEN_NONE);
 	wrmsrl(PVAPF_MSR_INT, HYPERVISOR_CALLBACK_VECTOR);
 	wrmsrl(PVAPF_MSR_EN, pvapf_en_value(slow_virt_to_phys(area), en));
-	WRITE_ONCE(c->enabled, true);
+	WRITE_ONCE(c->sw.enabled, true);
 }
 
 void pvapf_guest_stop_this_cpu(bool pause)
 {
 	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
 
-	if (!c->enabled)
+	if (!c->sw.enabled)
 		return;
 	trace_pvapf_apf_off(smp_processor_id(), pause);
 	wrmsrl(PVAPF_MSR_EN, 0);
-	WRITE_ONCE(c->enabled, false);
+	WRITE_ONCE(c->sw.enabled, false);
 }
 
 void pvapf_guest_cpu_enable(void)
 {
 	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
 
+	bool start;
+
 	if (!static_branch_likely(&kvm_async_pf_enabled))
 		return;
-	WRITE_ONCE(c->down, false);
+	start = pvapf_switch_up(&c->sw);
 	/* Before the early_initcall (which enables this cpu); pairs with its release. */
 	if (!smp_load_acquire(&pvapf_guest_table_published))
 		return;
-	if (c->enabled)
-		return;
-	/* Paused while down: the pause work ends it here, then resume_work enables. */
-	if (READ_ONCE(c->paused)) {
+	if (start)
+		pvapf_guest_start_this_cpu(c);
+	else if (READ_ONCE(c->sw.paused))
+		/* Paused while down: the pause work ends it and switches APF on. */
 		queue_delayed_work_on(smp_processor_id(), system_highpri_wq, &c->pause_work, 0);
-		return;
-	}
-	pvapf_guest_start_this_cpu(c);
 }
 
 void pvapf_guest_cpu_disable(bool shutdown)
@@ -135,7 +146,7 @@ void pvapf_guest_cpu_disable(bool shutdown)
 
 	if (!static_branch_likely(&kvm_async_pf_enabled))
 		return;
-	WRITE_ONCE(c->down, true);
+	WRITE_ONCE(c->sw.down, true);
 	pvapf_guest_stop_this_cpu(false);
 	/* On shutdown nothing will run the woken tasks anyway; acquire: table built. */
 	if (!shutdown && smp_load_acquire(&pvapf_guest_table_published))
@@ -150,7 +161,7 @@ void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu)
 {
 	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
 
-	WRITE_ONCE(c->paused, true);
+	WRITE_ONCE(c->sw.paused, true);
 	queue_delayed_work_on(cpu, system_highpri_wq, &c->pause_work, 0);
 }
 
@@ -164,7 +175,7 @@ static void pvapf_guest_pause_work(struct work_struct *work)
 	/* Irqs off on c->cpu: serialised with its READY and resume_work. */
 	local_irq_disable();
 	/* Elsewhere: the cpu went down (EN = 0, sleepers woken); it re-queues us when back. */
-	if (smp_processor_id() == c->cpu && READ_ONCE(c->paused) && c->enabled) {
+	if (smp_processor_id() == c->cpu && READ_ONCE(c->sw.paused) && c->sw.enabled) {
 		pvapf_guest_stop_this_cpu(true);
 		off = true;
 	}
@@ -182,15 +193,19 @@ static void pvapf_guest_pause_work(struct work_struct *work)
 	spare = kmem_cache_alloc(pvapf_tt_node_cache, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 	if (!spare) {
 		atomic_long_inc(&pvapf_guest_pause_retries);
-		if (READ_ONCE(c->paused) && !READ_ONCE(c->down))
+		if (READ_ONCE(c->sw.paused) && !READ_ONCE(c->sw.down))
 			queue_delayed_work_on(c->cpu, system_highpri_wq, &c->pause_work, 1);
 		return;
 	}
 	local_irq_disable();
-	/* Only c->cpu's READY claims its node: the node's token is stable here. */
-	if (smp_processor_id() == c->cpu &&
-	    pvapf_tt_reclaim_emergency(&pvapf_guest_table, c->cpu, spare))
-		spare = NULL;
+	if (smp_processor_id() == c->cpu) {
+		/* Only c->cpu's READY claims its node: the node's token is stable here. */
+		if (pvapf_tt_reclaim_emergency(&pvapf_guest_table, c->cpu, spare))
+			spare = NULL;
+		/* The pause is over, by us or the node's consumer: APF back on. */
+		if (pvapf_switch_may_start(&c->sw))
+			pvapf_guest_start_this_cpu(c);
+	}
 	local_irq_enable();
 	if (spare)
 		kmem_cache_free(pvapf_tt_node_cache, spare);
@@ -200,25 +215,22 @@ static void pvapf_guest_resume_work(struct irq_work *work)
 {
 	struct pvapf_guest_cpu *c = container_of(work, struct pvapf_guest_cpu, resume_work);
 
-	WRITE_ONCE(c->paused, false);
 	/* Still on if the pause ended before the pause work switched it off. */
-	if (!READ_ONCE(c->down) && !c->enabled)
+	if (pvapf_switch_may_start(&c->sw))
 		pvapf_guest_start_this_cpu(c);
 }
 
 /*
  * Token table hook: @cpu's emergency node is back (any cpu, any context).
- * The MSR write has to happen on @cpu, hence the irq_work; an offline cpu
- * just forgets the pause and enables when it comes back online.
+ * The MSR write has to happen on @cpu, hence the irq_work; a cpu that is
+ * down switches APF on when it comes up (pvapf_guest_switch.h).
  */
 void pvapf_guest_resume_cpu(struct pvapf_token_table *tt, int cpu)
 {
 	struct pvapf_guest_cpu *c = per_cpu_ptr(&pvapf_guest_cpu, cpu);
 
-	if (cpu_online(cpu) && !READ_ONCE(c->down))
+	if (pvapf_switch_resume(&c->sw) && cpu_online(cpu))
 		irq_work_queue_on(&c->resume_work, cpu);
-	else
-		WRITE_ONCE(c->paused, false);
 }
 
 int pvapf_guest_cpus_enabled(void)
@@ -226,7 +238,7 @@ int pvapf_guest_cpus_enabled(void)
 	int cpu, n = 0;
 
 	for_each_possible_cpu(cpu)
-		n += READ_ONCE(per_cpu(pvapf_guest_cpu, cpu).enabled);
+		n += READ_ONCE(per_cpu(pvapf_guest_cpu, cpu).sw.enabled);
 	return n;
 }
 
@@ -235,7 +247,7 @@ int pvapf_guest_cpus_paused(void)
 	int cpu, n = 0;
 
 	for_each_possible_cpu(cpu)
-		n += READ_ONCE(per_cpu(pvapf_guest_cpu, cpu).paused);
+		n += READ_ONCE(per_cpu(pvapf_guest_cpu, cpu).sw.paused);
 	return n;
 }
 

@@ -128,7 +128,7 @@ noinstr u32 kvm_read_and_reset_apf_flags(void)
 {
 	u32 flags = 0;
 
-	if (__this_cpu_read(pvapf_guest_cpu.enabled)) {
+	if (__this_cpu_read(pvapf_guest_cpu.sw.enabled)) {
 		flags = __this_cpu_read(pvapf_guest_area.flags);
 		__this_cpu_write(pvapf_guest_area.flags, 0);
 	}
@@ -157,7 +157,7 @@ noinstr bool __kvm_handle_async_pf(struct pt_regs *regs, u32 token)
 	irqentry_state_t state;
 	u32 reason;
 
-	if (!__this_cpu_read(pvapf_guest_cpu.enabled) ||
+	if (!__this_cpu_read(pvapf_guest_cpu.sw.enabled) ||
 	    !__this_cpu_read(pvapf_guest_area.flags))
 		return false;
 	/*
@@ -184,7 +184,7 @@ noinstr bool __kvm_handle_async_pf(struct pt_regs *regs, u32 token)
  * to stay un-ACKed (no node could be had), which holds back the host's next
  * READY for this vCPU until the retry work gets a node.
  */
-static bool pvapf_guest_take_ready(void)
+bool pvapf_guest_take_ready(void)
 {
 	struct pvapf_shared_area *area = this_cpu_ptr(&pvapf_guest_area);
 	int cpu = smp_processor_id();
@@ -225,7 +225,7 @@ void pvapf_guest_retry_ready(struct work_struct *work)
 	bool done = true;
 
 	local_irq_disable();
-	/* If the cpu went offline meanwhile, its slot was reset on the way. */
+	/* If the cpu went offline meanwhile, it takes the slot's READY when back. */
 	if (smp_processor_id() == c->cpu) {
 		atomic_long_inc(&pvapf_guest_events.retried_readies);
 		done = pvapf_guest_take_ready();

@@ -11,14 +11,12 @@
 #include <linux/workqueue.h>
 
 #include "pvapf_abi.h"
+#include "pvapf_guest_switch.h"
 #include "pvapf_token_table.h"
 
 /**
  * struct pvapf_guest_cpu - per-cpu APF state
- * @enabled: PVAPF_MSR_EN has ENABLED set on this cpu
- * @paused: this cpu's emergency node is out; APF stays off until it returns
- * @down: offline, suspended or shutting down; only pvapf_guest_cpu_enable()
- *	clears it
+ * @sw: on/off state (pvapf_guest_switch.h): enabled, paused, down
  * @resume_work: re-enables APF on this cpu when its emergency node returns
  *	(the return can happen on any cpu, the MSR write must happen here)
  * @pause_work: the pause's slow half, in process context on this cpu:
@@ -28,9 +26,7 @@
  * @cpu: the cpu this state belongs to
  */
 struct pvapf_guest_cpu {
-	bool enabled;
-	bool paused;
-	bool down;
+	struct pvapf_switch sw;
 	struct irq_work resume_work;
 	struct delayed_work pause_work;
 	struct delayed_work retry_work;
@@ -85,6 +81,7 @@ void pvapf_guest_stop_this_cpu(bool pause);
 void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu);
 void pvapf_guest_resume_cpu(struct pvapf_token_table *tt, int cpu);
 void pvapf_guest_retry_ready(struct work_struct *work);
+bool pvapf_guest_take_ready(void);
 int pvapf_guest_table_init(void);
 int pvapf_guest_cpus_enabled(void);
 int pvapf_guest_cpus_paused(void);

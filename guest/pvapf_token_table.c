@@ -53,13 +53,18 @@
  * more READYs to that vCPU meanwhile) and retries later.  Nothing spins
  * and no wakeup is dropped.
  *
- * Wake-all.  Wakes sleepers of every cpu, not just the cpu it arrived on:
- * READY is not promised on the NOT_PRESENT cpu, so a per-cpu wake-all
- * could strand a sleeper forever.  Dummies are kept: each one's task has
- * its NOT_PRESENT but has not reached the table yet, and will consume it;
- * dropping it would make that task sleep on a READY that already came.
- * pvapf_tt_wake_cpu() wakes only sleepers whose NOT_PRESENT came on one
- * cpu: for our pause, and for the env's cpu offline, suspend, kexec.
+ * Wake-all.  The host sends it on a vCPU whose APF was (re-)enabled, for
+ * the READYs it dropped: those of NOT_PRESENTs it sent there.  So it wakes
+ * the sleepers whose NOT_PRESENT came on the cpu it arrived on, as
+ * upstream's guest does; waking every cpu's would make each cpu's pause
+ * wake the whole guest, whose owed READYs then arrive late.  (A READY the
+ * pvapf host delivered on another vCPU, and dropped there, gets a wake-all
+ * on its NOT_PRESENT's vCPU; stock KVM never delivers one elsewhere.)
+ * Dummies are kept: each one's task has its NOT_PRESENT but has not
+ * reached the table yet, and will consume it; dropping it would make that
+ * task sleep on a READY that already came.  pvapf_tt_wake_cpu() wakes the
+ * same sleepers, for the env's own reasons: our pause, cpu offline,
+ * suspend, kexec.
  *
  * Orphans.  A sleeper woken by wake-all or wake_cpu (or a cancelled wait)
  * may still get its READY later: a wake-all from one vCPU does not cancel
@@ -270,7 +275,7 @@ static int tt_wake_locked(struct pvapf_token_table *tt,
 	return PVAPF_WAKE_WOKEN;
 }
 
-/* Wake waiters of @cpu, or of every cpu if @cpu < 0; dummies stay. */
+/* Wake the waiters whose NOT_PRESENT came on @cpu; dummies stay. */
 static unsigned int tt_wake_matching(struct pvapf_token_table *tt, int cpu,
 				     u32 reason)
 {
@@ -287,7 +292,7 @@ static unsigned int tt_wake_matching(struct pvapf_token_table *tt, int cpu,
 		hlist_for_each_entry_safe(n, tmp, &b->chain, link) {
 			if (n->kind != PVAPF_TT_WAITER)
 				continue;
-			if (cpu >= 0 && n->cpu != cpu)
+			if (n->cpu != cpu)
 				continue;
 			tt_add_orphan(b, n->token);
 			tt_wake_waiter(tt, b, n, reason);
@@ -548,7 +553,7 @@ u32 pvapf_tt_finish_wait(struct pvapf_token_table *tt,
  * @token: token from the shared area's READY slot
  * @cpu: cpu the READY arrived on (the current cpu)
  *
- * PVAPF_TOKEN_WAKE_ALL wakes every sleeper.  Called from the READY
+ * PVAPF_TOKEN_WAKE_ALL wakes @cpu's sleepers.  Called from the READY
  * handler on @cpu, serialised with pvapf_tt_reclaim_emergency(@cpu).
  *
  * Return: an enum pvapf_wake_result; for PVAPF_WAKE_DEFERRED leave @token
@@ -564,7 +569,7 @@ enum pvapf_wake_result pvapf_tt_wake(struct pvapf_token_table *tt,
 	int res;
 
 	if (token == PVAPF_TOKEN_WAKE_ALL) {
-		pvapf_tt_wake_all(tt);
+		pvapf_tt_wake_all(tt, cpu);
 		return PVAPF_WAKE_ALL;
 	}
 	if (unlikely(token == PVAPF_TOKEN_NONE)) {
@@ -614,18 +619,22 @@ enum pvapf_wake_result pvapf_tt_wake(struct pvapf_token_table *tt,
 }
 
 /**
- * pvapf_tt_wake_all - wake every sleeper, on every cpu
+ * pvapf_tt_wake_all - wake-all: wake sleepers whose NOT_PRESENT came on @cpu
  * @tt: table
+ * @cpu: the cpu the wake-all arrived on
  *
- * For PVAPF_TOKEN_WAKE_ALL.  Dummies are kept: each belongs to a task that
- * already has its NOT_PRESENT and will consume it on arrival.
+ * For PVAPF_TOKEN_WAKE_ALL (see "Wake-all").  Dummies are kept: each
+ * belongs to a task that already has its NOT_PRESENT and will consume it
+ * on arrival.
  *
  * Return: number of tasks woken.
  */
-unsigned int pvapf_tt_wake_all(struct pvapf_token_table *tt)
+unsigned int pvapf_tt_wake_all(struct pvapf_token_table *tt, int cpu)
 {
 	atomic_long_inc(&tt->wake_all);
-	return tt_wake_matching(tt, -1, PVAPF_TT_WOKEN_ALL);
+	if (WARN_ON_ONCE(!tt_cpu_valid(tt, cpu)))
+		return 0;
+	return tt_wake_matching(tt, cpu, PVAPF_TT_WOKEN_ALL);
 }
 
 /**

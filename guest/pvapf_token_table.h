@@ -229,7 +229,7 @@ u32 pvapf_tt_finish_wait(struct pvapf_token_table *tt,
 
 enum pvapf_wake_result pvapf_tt_wake(struct pvapf_token_table *tt,
 				     u32 token, int cpu);
-unsigned int pvapf_tt_wake_all(struct pvapf_token_table *tt);
+unsigned int pvapf_tt_wake_all(struct pvapf_token_table *tt, int cpu);
 unsigned int pvapf_tt_wake_cpu(struct pvapf_token_table *tt, int cpu);
 bool pvapf_tt_reclaim_emergency(struct pvapf_token_table *tt, int cpu,
 				struct pvapf_tt_node *spare);

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Userspace shim: per-thread identity and "irqs off" state for spinlocks. */
 #include <stdint.h>
+#include <asm/barrier.h>
 #include <linux/spinlock.h>
+
+/* The word every smp_mb() updates (asm/barrier.h). */
+int shim_mb_word;
 
 static _Thread_local char thread_tag;
 static _Thread_local unsigned long irqs_off;

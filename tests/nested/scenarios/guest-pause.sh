@@ -5,15 +5,19 @@
 # every allocation from the guest's pvapf_tt_node cache, so each READY that beats its task
 # takes its cpu's emergency node and pauses APF there, and the pause work's own allocation
 # (which may sleep, but must not be __GFP_NOFAIL: that could invoke the OOM killer just to end
-# a pause) fails too and is retried; cpu1 goes offline and back while tasks sleep. Every pause must
-# end, promptly once failslab is off, APF must be back on both vCPUs, and APF must be switched
-# off for a pause only outside the READY interrupt (pvapf_apf_off events): there the host can
-# hold EN = 0 for a page-in in flight while the vCPU holds a token-table lock.
+# a pause) fails too and is retried; 32 threads on 4 vCPUs, and cpus 1-3 go offline and back
+# again and again while tasks sleep and pause. Every pause must end, promptly once failslab is
+# off, APF must be back on every vCPU (a cpu coming up while its pause ends elsewhere keeps
+# it), APF must be switched off for a pause only outside the READY interrupt (pvapf_apf_off
+# events): there the host can hold EN = 0 for a page-in in flight while the vCPU holds a
+# token-table lock. A pause costs only its own cpu: no READY is left as a dummy nobody takes,
+# and every READY the host handed the guest was taken and ACKed once.
+# L1 on one vCPU: multi-vCPU L2s on a 2-vCPU L1 triple-fault under TCG (tests/nested/README.md).
 L1_KERNEL=pvapf
 SWAP=disk
-L0_TIMEOUT=1200
+L0_TIMEOUT=1500
 L2_MEM=256
-L2_SMP=2
+L2_SMP=4
 L1_SMP=1
 
 FAILSLAB=/sys/kernel/debug/failslab
@@ -42,9 +46,17 @@ l2_main() {
 	echo "RESULT failslab armed=$armed"
 	guest_trace_on pvapf_apf_off
 	pvapf_counters before
-	memtouch --mib 128 --threads 8 --rounds 2 </dev/console &
+	memtouch --mib 128 --threads 32 --rounds 2 </dev/console &
 	pid=$!
 	offline_while_sleeping $pid
+	# cpus 1-3 down and up while the workload lasts: bring-ups racing the pauses' ends
+	cycles=0
+	while kill -0 $pid 2>/dev/null && [ $cycles -lt 30 ]; do
+		c=$((cycles % 3 + 1))
+		echo 0 >/sys/devices/system/cpu/cpu$c/online && echo 1 >/sys/devices/system/cpu/cpu$c/online &&
+			cycles=$((cycles + 1))
+	done
+	echo "RESULT hotplug cycles=$cycles"
 	wait $pid
 	rc=$?
 	echo 0 >$FAILSLAB/probability
@@ -58,7 +70,7 @@ l2_main() {
 l1_main() {
 	echo always >/sys/kernel/pvapf/default_policy
 	run_l2 pause pvapf
-	check_pvapf_guest pause 2
+	check_pvapf_guest pause 4
 	l2_ok pause || return 0
 	check_cmp "pause: failslab armed on pvapf_tt_node" "$(l2_result pause failslab armed)" -eq 1
 	check_cmp "pause: the host delivered READYs on the other vCPU" \
@@ -80,4 +92,16 @@ l1_main() {
 	check_cmp "pause: tasks were asleep when cpu1 went offline" \
 		"$(l2_result pause hotplug sleepers_at_offline)" -gt 0
 	check_cmp "pause: cpu1 went offline and came back" "$(l2_result pause hotplug toggled)" -eq 0
+	check_cmp "pause: cpus 1-3 went down and up while tasks faulted" \
+		"$(l2_result pause hotplug cycles)" -gt 2
+	check_cmp "pause: no READY left as a dummy nobody takes" \
+		"$(l2_result pause after dummies_current)" -eq 0
+	check_cmp "pause: READYs of woken sleepers came late and were dropped" \
+		"$(pvapf_delta pause late_readies)" -gt 0
+	# Each READY or wake-all the host put in a slot ends in one ACK (ack_spurious: one taken
+	# after APF went off, which the host had stopped waiting for); at the snapshot each vCPU's
+	# slot may still hold one. A READY dropped from a slot is never ACKed.
+	unacked=$(($(host_sum pause after ready wake_all) - $(host_sum pause after ack ack_spurious)))
+	check_cmp "pause: every READY the host delivered was ACKed, none twice (unACKed $unacked)" \
+		"$((unacked >= 0 && unacked <= 4))" -eq 1
 }
