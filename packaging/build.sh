@@ -33,6 +33,11 @@ need_cmd packages dpkg-buildpackage dpkg-dev
 need_cmd packages dh_builddeb debhelper
 need_cmd packages rpmbuild rpm
 mkdir -p "$DIST"
+# One packaging build at a time: each stages the tools into the same $BUILD/pkg/tools (the
+# suite checks refusals in one lane while another builds release N+1); the second waits.
+mkdir -p "$BUILD"
+exec 9>"$BUILD/pkg.lock"
+flock 9
 
 flavour_text() {
 	case "$1" in

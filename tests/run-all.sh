@@ -123,7 +123,9 @@ lane_kernel() {
 }
 # The nested runs, one queue that two lanes take from in turn (a nested run keeps about one
 # core busy): every scenario in tests/nested/scenarios, the overcommit benchmark's smoke run,
-# and in the full tier the harness's own timeout handling and Debian's stock L1. A quarantined
+# the packaging's refusals (here, not in the packaging lane, the longest after the kernel: it
+# waits for no VM), and in the full tier the harness's own timeout handling and Debian's stock
+# L1. A quarantined
 # scenario names why it cannot be trusted here; it is listed, not run.
 QUEUE=$BUILD/logs/nested-queue
 queue_nested() {
@@ -137,6 +139,7 @@ queue_nested() {
 		fi
 	done
 	echo bench-quick
+	echo packages-errors
 	[ "$TIER" = full ] && printf '%s\n' harness-l0-timeout vmtest-baseline-stock-l1
 	return 0
 }
@@ -154,6 +157,8 @@ lane_nested() {
 		case "$t" in
 		# the benchmark's structure and counters, not its numbers
 		bench-quick) stage bench-quick tests/bench/overcommit-quick.sh ;;
+		# packaging/build.sh without a tool, and with a staging step failing
+		packages-errors) stage packages-errors tests/packaging/build-errors.sh ;;
 		# a check of the lab, not of the product
 		harness-l0-timeout) stage harness-l0-timeout tests/self/harness-l0-timeout.sh ;;
 		# Debian's guest on Debian's host: the reference the demo compares against
@@ -167,7 +172,6 @@ lane_nested() {
 # the packaged host under libvirtd: domains from libvirt-hooks/README.md's XML, the hook's
 # settings and refusals in virsh start, apfstat, query-stats, the fio job (tests/libvirt)
 lane_packages() {
-	stage packages-errors tests/packaging/build-errors.sh
 	# the test flavour's packages, both formats, built once for the three tests after it
 	rm -rf "$BUILD/pkgtest/dist"
 	stage packages-build env DIST="$BUILD/pkgtest/dist" packaging/build.sh test &&
