@@ -124,7 +124,6 @@ void pvapf_guest_stop_this_cpu(bool pause)
 void pvapf_guest_cpu_enable(void)
 {
 	struct pvapf_guest_cpu *c = this_cpu_ptr(&pvapf_guest_cpu);
-
 	bool start;
 
 	if (!static_branch_likely(&kvm_async_pf_enabled))

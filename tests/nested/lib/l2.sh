@@ -39,6 +39,11 @@ pvapf_workload() {
 	return $rc
 }
 
+# cpu_cycle N: cpu N offline and back online; fails if either step fails.
+cpu_cycle() {
+	echo 0 >"/sys/devices/system/cpu/cpu$1/online" && echo 1 >"/sys/devices/system/cpu/cpu$1/online"
+}
+
 # offline_while_sleeping PID: wait until some task sleeps on a token (bounded by the life of
 # the workload PID: the fill and pageout before its re-reads take a while), then take cpu1
 # away and bring it back. RESULT hotplug sleepers_at_offline=N toggled=0|1
@@ -48,8 +53,7 @@ offline_while_sleeping() {
 	while [ "$n" = 0 ] && kill -0 "$1" 2>/dev/null; do n=$(pvapf_counter sleepers_current); done
 	echo "RESULT hotplug sleepers_at_offline=$n"
 	toggled=1
-	echo 0 >/sys/devices/system/cpu/cpu1/online && echo 1 >/sys/devices/system/cpu/cpu1/online &&
-		toggled=0
+	cpu_cycle 1 && toggled=0
 	echo "RESULT hotplug toggled=$toggled"
 }
 

@@ -52,9 +52,7 @@ l2_main() {
 	# cpus 1-3 down and up while the workload lasts: bring-ups racing the pauses' ends
 	cycles=0
 	while kill -0 $pid 2>/dev/null && [ $cycles -lt 30 ]; do
-		c=$((cycles % 3 + 1))
-		echo 0 >/sys/devices/system/cpu/cpu$c/online && echo 1 >/sys/devices/system/cpu/cpu$c/online &&
-			cycles=$((cycles + 1))
+		cpu_cycle $((cycles % 3 + 1)) && cycles=$((cycles + 1))
 	done
 	echo "RESULT hotplug cycles=$cycles"
 	wait $pid
