@@ -27,11 +27,6 @@ if [ -n "$VARIANT" ] && [ ! -d "$OBJ" ] && [ -d "$BUILD/obj-$NAME" ]; then
 	grep -rlZF "$BUILD/obj-$NAME/" "$OBJ.tmp/tools" | xargs -0r sed -i "s#$BUILD/obj-$NAME/#$OBJ/#g"
 	mv "$OBJ.tmp" "$OBJ"
 fi
-mkdir -p "$OBJ"
-# One build of a tree at a time: two makes in one object directory corrupt it (a test building
-# packages beside another one rebuilding the kernel); the second waits.
-exec 8>"$OBJ.lock"
-flock 8
 
 DEBCFG=$BASE_CONFIGS
 required=
@@ -61,8 +56,16 @@ need_cmd build-kernel ccache ccache
 need_cmd build-kernel bison bison
 need_cmd build-kernel flex flex
 need_cmd build-kernel bc bc
+# BTF is made by pahole; without it Kconfig would drop BTF from the config
+if grep -qx 'CONFIG_DEBUG_INFO_BTF=y' "${frags[@]}"; then need_cmd build-kernel pahole dwarves; fi
 [ -e /usr/include/libelf.h ] || die build-kernel "" "libelf.h missing: install libelf-dev"
 [ -e /usr/include/openssl/ssl.h ] || die build-kernel "" "openssl headers missing: install libssl-dev"
+
+mkdir -p "$OBJ"
+# One build of a tree at a time: two makes in one object directory corrupt it (a test building
+# packages beside another one rebuilding the kernel); the second waits.
+exec 8>"$OBJ.lock"
+flock 8
 
 # The kernel make must see the same flags however we are called (a parent make's -s would
 # change kbuild's recorded commands and relink bzImage on every switch).
@@ -136,7 +139,8 @@ grep -q '^CONFIG_MODULES=y' "$OBJ/.config" && targets+=(modules)
 build_with_progress() {
 	local t0=$SECONDS pid total n
 	mkdir -p "$OBJ/tools/objtool/libsubcmd" "$OBJ/tools/objtool/arch/x86"
-	total=$("${KMAKE[@]}" -n -k "${targets[@]}" 2>/dev/null | grep -c -- ' -c -o ' || true)
+	total=$(build_total "$LOG" "${targets[*]}" "${KMAKE[@]}") ||
+		die "build-$NAME" "$LOG" "command failed: ${KMAKE[*]} prepare"
 	echo "    [build-$NAME] ~$total objects to compile"
 	"${KMAKE[@]}" "${targets[@]}" >"$LOG" 2>&1 &
 	pid=$!

@@ -10,6 +10,8 @@ PKGS=(
 	# kernel build
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod zstd xz-utils rsync ccache
 	python3
+	# BTF in the host and guest flavours: pahole
+	dwarves
 	# nested harness: L0 QEMU (TCG), the same QEMU + libs copied into L1, busybox for inits
 	qemu-system-x86 qemu-utils busybox-static
 	# a swap device with added read latency in L1 (dm-delay), for the host's adaptive policy

@@ -50,6 +50,21 @@ build_progress() {
 	fi
 }
 
+# build_total LOG TARGETS MAKE...: how many objects MAKE (a kbuild make, O= set) has left to
+# compile for TARGETS, from a dry run. In a fresh object dir that dry run stops where prepare's
+# generated headers are missing (it counted 33 of a flavour's ~8,000), so prepare runs first
+# for real, logging to LOG: work the build does anyway.
+build_total() {
+	local log=$1 targets=$2 obj
+	shift 2
+	obj=$(printf '%s\n' "$@" | sed -n 's/^O=//p' | tail -n 1)
+	if [ ! -e "$obj/include/generated/asm-offsets.h" ]; then
+		"$@" prepare >"$log" 2>&1 || return
+	fi
+	# shellcheck disable=SC2086 # TARGETS is a list
+	"$@" -n -k $targets 2>/dev/null | grep -c -- ' -c -o ' || true
+}
+
 # need_cmd STAGE CMD PACKAGE: a missing tool names the Debian package to install.
 need_cmd() {
 	command -v "$2" >/dev/null 2>&1 ||
@@ -60,6 +75,12 @@ need_cmd() {
 need_file() {
 	[ -e "$2" ] ||
 		die "$1" "" "'$2' not found: install the Debian package '$3' (or run: make deps)"
+}
+
+# unmount_under DIR: whatever is still mounted below DIR (a killed run's, a chroot's or
+# debootstrap's leftovers), deepest first and lazily, so that removing DIR never descends into it
+unmount_under() {
+	findmnt -rn -o TARGET | { grep "^$1/" || true; } | sort -r | xargs -r umount -l
 }
 
 # Read kernel/VERSION into the environment, with where its base lives: the pinned

@@ -4,6 +4,7 @@
 # the pinned base, are shared and only read), so neither the tree's fragments nor build/obj-host are touched:
 #  - it generates, and every symbol of kernel/config/host-required.list is =y or =m in it;
 #  - it has none of the host's test aids (CONFIG_KVM_PVAPF_TEST_AIDS, host/Kconfig);
+#  - it has BTF, for the kernel and its modules, as Debian's own kernels do (pvapf.config);
 #  - the check can fail: a host.config that also disables CONFIG_IXGBE is refused with a
 #    message naming CONFIG_IXGBE, and the refused config is not installed.
 set -uo pipefail
@@ -45,6 +46,13 @@ if grep -qx '# CONFIG_KVM_PVAPF_TEST_AIDS is not set' "$CONFIG"; then
 else
 	no "the host config's CONFIG_KVM_PVAPF_TEST_AIDS: '$(grep KVM_PVAPF_TEST_AIDS "$CONFIG")', want it not set"
 fi
+for s in CONFIG_DEBUG_INFO_BTF CONFIG_DEBUG_INFO_BTF_MODULES; do
+	if grep -qx "$s=y" "$CONFIG"; then
+		ok "the host config has $s=y"
+	else
+		no "the host config's $s: '$(grep -E "${s}[= ]" "$CONFIG")', want =y"
+	fi
+done
 n=0 missing=
 while read -r s; do
 	[ -n "$s" ] || continue

@@ -128,6 +128,11 @@ check_eq "host: libvirtd under systemd" "$(got host libvirtd)" active
 check_eq "host: AppArmor enabled" "$(got host apparmor)" Y
 check_eq "host: aa-status lists libvirtd's profile in enforce mode" "$(got host aa_libvirtd)" enforce
 check_eq "host: libvirtd runs confined by it" "$(got host libvirtd_label)" "libvirtd (enforce)"
+# BTF, as Debian's kernels ship it: in the flavours, not in the test kernel
+if [ "$MODE" = release ]; then
+	check_eq "host: BTF for the kernel and KVM's modules in /sys/kernel/btf" "$(got host btf)" "kvm kvm_amd vmlinux "
+	check "host: KVM's BTF names pvapf's types ($(got host btf_pvapf))" num "$(got host btf_pvapf)" -gt 0
+fi
 check_eq "host: the VMs' default policy set to off (the hook's settings differ from it)" \
 	"$(got host default_policy)" off
 
@@ -205,6 +210,10 @@ check_eq "disk: libvirt booted the kernel and initrd copied out of the image's /
 	"$(got disk boot_files)" "pvapf-disk.initrd pvapf-disk.vmlinuz"
 check_eq "disk: the guest runs the kernel of the package apt installed in it" \
 	"$(got disk guest_kernel)" "$GUEST_REL linux-image-$GUEST_REL=$DEB_VERSION+pvapf$PVAPF_RELEASE installed"
+if [ "$MODE" = release ]; then
+	check "disk: the guest flavour's BTF names pvapf's types ($(got disk guest_btf))" \
+		grep -qE '^vmlinux [1-9]' <<<"$(got disk guest_btf)"
+fi
 check "disk: guest fio with the overcommit benchmark's job file ($(got disk guest_fio))" \
 	grep -qE '^rc=0 iops:[0-9]*[1-9]' <<<"$(got disk guest_fio)"
 np=$(grep -oE '"not_present": [0-9]+' <<<"$(got disk apfstat_json)" | head -n 1 | grep -oE '[0-9]+$')

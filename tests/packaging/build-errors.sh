@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # packaging/build.sh on a machine without a packaging tool stops at once and names the Debian
-# package to install: run with a PATH that lacks just that tool. A bad signing key is refused. A
+# package to install: run with a PATH that lacks just that tool; so does a flavour's config
+# without pahole, which its BTF needs. A bad signing key is refused. A
 # step of the kernel's staging that fails (modules_install, made to fail) stops the build with no
 # package made.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 T=packages
 W=$BUILD/pkgtest/errors
-for case in dh_builddeb:debhelper rpmbuild:rpm dpkg-buildpackage:dpkg-dev; do
-	tool=${case%%:*} pkg=${case#*:}
+for case in dh_builddeb:debhelper:packaging/build.sh:test rpmbuild:rpm:packaging/build.sh:test \
+	dpkg-buildpackage:dpkg-dev:packaging/build.sh:test pahole:dwarves:scripts/build-kernel.sh:guest:config-only; do
+	IFS=: read -ra c <<<"$case"
+	tool=${c[0]} pkg=${c[1]} cmd=("$PVAPF_ROOT/${c[2]}" "${c[@]:3}")
 	bin=$W/path-without-$tool
 	rm -rf "$bin" && mkdir -p "$bin"
 	# every command of the normal PATH but $tool
@@ -18,7 +21,7 @@ for case in dh_builddeb:debhelper rpmbuild:rpm dpkg-buildpackage:dpkg-dev; do
 			[ -x "$f" ] && [ "${f##*/}" != "$tool" ] && [ ! -e "$bin/${f##*/}" ] && ln -s "$f" "$bin/"
 		done
 	done
-	out=$(PATH=$bin "$PVAPF_ROOT/packaging/build.sh" test 2>&1)
+	out=$(PATH=$bin "${cmd[@]}" 2>&1)
 	rc=$?
 	check "without $tool: refused (exit $rc), naming the package '$pkg': $(tail -n 1 <<<"$out")" \
 		grep -q "'$tool' not found: install the Debian package '$pkg'" <<<"$out"

@@ -69,11 +69,6 @@ in_root() {
 		with_mounts "$1" chroot "$@"
 }
 
-# unmount_under DIR: what a killed run left mounted in its roots
-unmount_under() {
-	findmnt -rn -o TARGET | grep "^$1/" | sort -r | xargs -r umount
-}
-
 # fresh_workdir DIR: an empty work directory (nothing mounted in it, never crossing into a mount)
 fresh_workdir() {
 	unmount_under "$1"

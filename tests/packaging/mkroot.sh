@@ -39,10 +39,8 @@ flock 9
 [ -s "$OUT" ] && { echo "$OUT"; exit 0; }
 LOG=$BUILD/logs/mkroot-$VARIANT.log
 TMP=$(mktemp -d "$CACHE/tmp.XXXXXX")
-# unmount_tmp: what debootstrap or a chroot left mounted in the root (debootstrap's /proc, seen
-# left behind), never descending into it
-unmount_tmp() { findmnt -rn -o TARGET | { grep "^$TMP/" || true; } | sort -r | xargs -r umount -l; }
-trap 'unmount_tmp; rm -rf --one-file-system "$TMP"' EXIT
+# what debootstrap or a chroot left mounted in the root (debootstrap's /proc, seen left behind)
+trap 'unmount_under "$TMP"; rm -rf --one-file-system "$TMP"' EXIT
 
 # The Debian mirror apt is configured with (deb822 or one-line sources).
 mirror() {
@@ -80,7 +78,7 @@ else
 	echo '/dev/vda / ext4 rw 0 1' >"$TMP/etc/fstab"
 	chroot "$TMP" passwd -d root >/dev/null
 fi
-unmount_tmp
+unmount_under "$TMP"
 { tar -cf "$OUT.part" -C "$TMP" . && mv "$OUT.part" "$OUT"; } || die mkroot "" "cannot write $OUT"
 stage_end
 echo "$OUT"
