@@ -215,6 +215,7 @@ fi
 stage shellcheck tests/check/shellcheck.sh
 stage python-syntax tests/check/python-syntax.sh
 stage build-progress tests/check/build-progress.sh
+stage soak-table tests/self/soak-table.sh
 [ "$TREE_OK" = 0 ] && stage checkpatch scripts/checkpatch.sh
 # the libvirt hook against its table of domain XMLs (ASan+UBSan)
 stage hook tests/hook/run.sh

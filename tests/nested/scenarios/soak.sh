@@ -1,0 +1,169 @@
+# shellcheck shell=sh
+# One run of the soak campaign (tests/soak/run.sh, make soak): guests keep tasks faulting on
+# swapped memory on the pvapf host while the events that lose wakeups in real life arrive at
+# seeded random times. Everything random comes from L1's pvapf.seed (default 2), so a seed
+# replays its run: per round the guest (ours or Debian's stock), its vCPUs (1-4), the host
+# policy, whether its VMM is killed, and both schedules of events:
+#  - in the guest: a cpu offline and back (EN off and on), a hibernation cycle (pm_test
+#    "core": cpus down, syscore suspend/resume), an emergency pause (failslab on the token
+#    table's nodes, ours only);
+#  - in the host: the VMM stopped and continued (QMP), the VM's policy, max_outstanding and
+#    READY-on-another-vCPU changed through sysfs, memory pressure (memory.high squeezed and
+#    released), and in some rounds the VMM killed mid-fault.
+# A round fails when its guest hangs (L2_TIMEOUT; hooks/l2-stuck says where), prints a splat,
+# reads a page back wrong, ends with a task asleep or a vCPU without APF, or leaves anything
+# of its VM in the host. "SOAK ..." lines carry the figures tests/soak/run.sh adds up.
+# L1 on one vCPU: multi-vCPU L2s on a 2-vCPU L1 triple-fault under TCG (tests/nested/README.md).
+L1_KERNEL=pvapf
+SWAP=disk
+L0_TIMEOUT=1800
+L2_MEM=384
+L1_SMP=1
+
+# seeded SEED N: N lines "DELAY_MS R" (DELAY_MS in 1500..6000, R in 0..9999) from SEED
+seeded() {
+	awk -v s="$1" -v n="$2" 'BEGIN { srand(s); for (i = 0; i < n; i++) printf "%d %d\n", 1500 + rand() * 4500, rand() * 10000 }'
+}
+
+# msleep MS: pace the next event (the schedule's delay, not a wait for anything)
+msleep() { usleep $(($1 * 1000)); }
+
+FAILSLAB=/sys/kernel/debug/failslab
+
+# --- in the guest
+l2_main() {
+	seed=$(pvapf_arg seed)
+	smp=$(grep -c '^processor' /proc/cpuinfo)
+	pvapf_counters before
+	memtouch --mib 128 --threads $((smp * 4)) --rounds "$(pvapf_arg reads)" </dev/console &
+	pid=$!
+	seeded "$seed" 200 | while read -r d r; do
+		msleep "$d"
+		kill -0 $pid 2>/dev/null || break
+		case $((r % 3)) in
+		0)
+			kind=cpu
+			[ "$smp" -gt 1 ] || continue
+			cpu_cycle $((1 + r / 3 % (smp - 1)))
+			;;
+		1)
+			kind=pm
+			echo core >/sys/power/pm_test && echo disk >/sys/power/state
+			;;
+		2)
+			kind=pause
+			[ -e /sys/kernel/slab/pvapf_tt_node/failslab ] || continue
+			echo 1 >/sys/kernel/slab/pvapf_tt_node/failslab && echo Y >$FAILSLAB/cache-filter &&
+				echo 0 >$FAILSLAB/verbose && echo -1 >$FAILSLAB/times &&
+				echo 100 >$FAILSLAB/probability && msleep $((500 + r % 1500))
+			echo 0 >$FAILSLAB/probability
+			;;
+		esac
+		echo "RESULT soak_event kind=$kind rc=$?"
+	done
+	wait $pid
+	rc=$?
+	pvapf_counters after
+	return $rc
+}
+
+# --- in the host
+# soak_events LABEL SEED KILL: the host's events for round LABEL until its VMM is gone (the
+# last one kills it if KILL is 1); one "SOAK event LABEL KIND RC" line each.
+soak_events() {
+	sock=/run/qmp-$1.sock e=0
+	until [ -S "$sock" ] && qpid=$(pidof qemu-system-x86_64); do
+		e=$((e + 1))
+		[ $e -lt 600 ] || return
+		usleep 100000
+	done
+	cg=/sys/fs/cgroup/l2-$1 n=0
+	seeded "$2" 400 | while read -r d r; do
+		msleep "$d"
+		kill -0 "$qpid" 2>/dev/null || break
+		n=$((n + 1))
+		vm=$(pvapf_vm_dir "$qpid")
+		if [ "$3" = 1 ] && [ $n -ge $((8 + r % 8)) ]; then
+			kind="kill"
+			kill -9 "$qpid"
+		else
+			case $((r % 6)) in
+			0) kind=stop && qmp "$sock" '{"execute": "stop"}' >/dev/null && msleep $((200 + r % 2000)) &&
+				qmp "$sock" '{"execute": "cont"}' >/dev/null ;;
+			1)
+				kind=policy p=always
+				case $((r / 6 % 3)) in 1) p=adaptive ;; 2) p=off ;; esac
+				echo $p >"$vm/policy"
+				;;
+			2) kind=max_outstanding && echo $((1 + r / 6 % 3 * 31)) >"$vm/max_outstanding" ;;
+			3) kind=ready_other && echo $((r / 6 % 2)) >"$vm/debug_ready_other_vcpu" ;;
+			*) kind=squeeze && echo 96M >"$cg/memory.high" && msleep $((500 + r % 2500)) && echo max >"$cg/memory.high" ;;
+			esac
+		fi
+		echo "SOAK event $1 $kind $?"
+	done
+}
+
+# soak_round LABEL SEED: one guest under one schedule, its checks (busybox sh has no locals:
+# its names are its own, apart from run_l2's)
+soak_round() {
+	label=$1 s=$2
+	# guest kind, vCPUs, starting policy, killed or not: the round's own seed
+	r=$(seeded "$s" 1 | cut -d' ' -f2)
+	kind=pvapf
+	[ $((r % 4)) = 3 ] && kind=stock
+	smp=$((1 + r / 4 % 4))
+	policy=always
+	[ $((r / 16 % 3)) = 1 ] && policy=adaptive
+	kill=0
+	[ $((r / 48 % 4)) = 0 ] && kill=1
+	echo "SOAK round $label seed=$s guest=$kind smp=$smp policy=$policy kill=$kill"
+	echo "$policy" >/sys/kernel/pvapf/default_policy
+	t_round=$(date +%s)
+	soak_events "$label" "$((s + 1))" "$kill" &
+	ev=$!
+	if [ "$kill" = 1 ]; then
+		# reads until the kill (8-15 events in), which L2_TIMEOUT bounds
+		L2_EXPECT_RC=137 L2_SMP=$smp run_l2 "$label" "$kind" "pvapf.seed=$((s + 2))" pvapf.reads=1000
+	else
+		L2_SMP=$smp run_l2 "$label" "$kind" "pvapf.seed=$((s + 2))" "pvapf.reads=$READS"
+	fi
+	kill "$ev" 2>/dev/null
+	wait "$ev"
+	echo "SOAK time $label $(($(date +%s) - t_round))"
+	# the VM's teardown ends with its last reference: bounded poll for nothing left
+	w=0
+	while { [ "$(global_outstanding)" != 0 ] || [ "$(count_paths /sys/kernel/pvapf/vms/*)" != 0 ]; } &&
+		[ $w -lt 1000 ]; do
+		w=$((w + 1))
+		usleep 10000
+	done
+	check_cmp "$label: nothing outstanding after the VM is gone" "$(global_outstanding)" -eq 0
+	check_cmp "$label: no VM left in /sys/kernel/pvapf/vms" "$(count_paths /sys/kernel/pvapf/vms/*)" -eq 0
+	[ "$kill" = 1 ] && return
+	l2_ok "$label" || return 0
+	check_cmp "$label: every page read back intact" "$(l2_sum "$label" memtouch bad_pages)" -eq 0
+	check_cmp "$label: memtouch finished its reads" "$(l2_count "$label" memtouch)" -eq "$READS"
+	[ "$kind" = pvapf ] || return 0
+	check_cmp "$label: no task left asleep" "$(l2_result "$label" after sleepers_current)" -eq 0
+	check_cmp "$label: APF enabled on every vCPU" "$(l2_result "$label" after cpus_enabled)" -eq "$smp"
+}
+
+l1_main() {
+	seed=$(pvapf_arg seed)
+	rounds=$(pvapf_arg rounds)
+	READS=$(pvapf_arg reads)
+	# without arguments, the suite's smoke run: our guest on 2 vCPUs, Debian's on 3, ours
+	# on 2 with its VMM killed; each replayed seed of a defect found is added here
+	seed=${seed:-2} rounds=${rounds:-3} READS=${READS:-1}
+	echo "SOAK run seed=$seed rounds=$rounds reads=$READS"
+	round=0
+	while [ $round -lt "$rounds" ]; do
+		soak_round "r$round" $((seed * 1000 + round * 10))
+		# the guest's events, and what the host injected and delivered in the round
+		grep '^RESULT soak_event ' "/results/r$round-l2.log" | tr -d '\r' |
+			sed "s/^RESULT soak_event kind=\([a-z_]*\) rc=\([0-9]*\).*/SOAK event r$round \1 \2/"
+		echo "SOAK apf r$round not_present=$(trace_count "r$round" host_not_present) ready=$(trace_count "r$round" host_ready)"
+		round=$((round + 1))
+	done
+}
