@@ -16,6 +16,7 @@
 # L1 on one vCPU: multi-vCPU L2s on a 2-vCPU L1 triple-fault under TCG (tests/nested/README.md).
 L1_KERNEL=pvapf
 SWAP=disk
+QUARANTINE="open findings of the soak (tests/soak/README.md): seed 7100 WARNs in sched_cpu_dying (our guest, cpu offline), seed 2 once in 3 runs an L2 triple fault delivering INT3; make soak still runs it"
 L0_TIMEOUT=1800
 L2_MEM=384
 L1_SMP=1
@@ -119,14 +120,17 @@ soak_round() {
 	[ $((r / 48 % 4)) = 0 ] && kill=1
 	echo "SOAK round $label seed=$s guest=$kind smp=$smp policy=$policy kill=$kill"
 	echo "$policy" >/sys/kernel/pvapf/default_policy
+	# loglevel 5 after run_l2's quiet: a WARN's text and what it dumps reach the log, not only
+	# the panic that panic_on_warn makes of it (seed 7100's sched_cpu_dying WARN was bare)
+	args="loglevel=5 pvapf.seed=$((s + 2))"
 	t_round=$(date +%s)
 	soak_events "$label" "$((s + 1))" "$kill" &
 	ev=$!
 	if [ "$kill" = 1 ]; then
 		# reads until the kill (8-15 events in), which L2_TIMEOUT bounds
-		L2_EXPECT_RC=137 L2_SMP=$smp run_l2 "$label" "$kind" "pvapf.seed=$((s + 2))" pvapf.reads=1000
+		L2_EXPECT_RC=137 L2_SMP=$smp run_l2 "$label" "$kind" "$args" pvapf.reads=1000
 	else
-		L2_SMP=$smp run_l2 "$label" "$kind" "pvapf.seed=$((s + 2))" "pvapf.reads=$READS"
+		L2_SMP=$smp run_l2 "$label" "$kind" "$args" "pvapf.reads=$READS"
 	fi
 	kill "$ev" 2>/dev/null
 	wait "$ev"
