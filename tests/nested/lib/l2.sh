@@ -44,6 +44,21 @@ cpu_cycle() {
 	echo 0 >"/sys/devices/system/cpu/cpu$1/online" && echo 1 >"/sys/devices/system/cpu/cpu$1/online"
 }
 
+# pm_cycle: a hibernation cycle that writes no image (pm_test "core": nonboot cpus down, the
+# boot cpu's syscore suspend and resume); fails if the kernel refuses it.
+pm_cycle() { echo core >/sys/power/pm_test && echo disk >/sys/power/state; }
+
+# failslab_on [WAIT]: fail every allocation from the token table's node cache, pvapf_tt_node,
+# and only those, quietly; WAIT=N fails sleeping ones too (Y, failslab's default: atomic ones
+# only). failslab_off ends it.
+FAILSLAB=/sys/kernel/debug/failslab
+failslab_on() {
+	echo 1 >/sys/kernel/slab/pvapf_tt_node/failslab && echo Y >$FAILSLAB/cache-filter &&
+		echo "${1:-Y}" >$FAILSLAB/ignore-gfp-wait && echo 0 >$FAILSLAB/verbose &&
+		echo -1 >$FAILSLAB/times && echo 100 >$FAILSLAB/probability
+}
+failslab_off() { echo 0 >$FAILSLAB/probability; }
+
 # offline_while_sleeping PID: wait until some task sleeps on a token (bounded by the life of
 # the workload PID: the fill and pageout before its re-reads take a while), then take cpu1
 # away and bring it back. RESULT hotplug sleepers_at_offline=N toggled=0|1

@@ -20,16 +20,6 @@ L2_MEM=256
 L2_SMP=4
 L1_SMP=1
 
-FAILSLAB=/sys/kernel/debug/failslab
-
-# Fail every allocation from pvapf_tt_node (atomic or sleeping; __GFP_NOFAIL ones never fail),
-# and only those, quietly.
-failslab_on() {
-	echo 1 >/sys/kernel/slab/pvapf_tt_node/failslab && echo Y >$FAILSLAB/cache-filter &&
-		echo N >$FAILSLAB/ignore-gfp-wait && echo 0 >$FAILSLAB/verbose &&
-		echo -1 >$FAILSLAB/times && echo 100 >$FAILSLAB/probability
-}
-
 # unpaused_within SECS: 1 once no cpu is paused, 0 if one still is after SECS (by the clock).
 unpaused_within() {
 	end=$(($(date +%s) + $1))
@@ -42,7 +32,8 @@ unpaused_within() {
 l2_main() {
 	l1_call host-set debug_ready_other_vcpu 1 || return 1
 	armed=0
-	failslab_on && armed=1
+	# atomic and sleeping allocations alike (__GFP_NOFAIL ones never fail)
+	failslab_on N && armed=1
 	echo "RESULT failslab armed=$armed"
 	guest_trace_on pvapf_apf_off
 	pvapf_counters before
@@ -57,7 +48,7 @@ l2_main() {
 	echo "RESULT hotplug cycles=$cycles"
 	wait $pid
 	rc=$?
-	echo 0 >$FAILSLAB/probability
+	failslab_off
 	echo "RESULT settle unpaused=$(unpaused_within 10)"
 	pvapf_counters after
 	guest_trace_count trace

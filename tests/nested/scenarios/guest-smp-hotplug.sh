@@ -20,7 +20,7 @@ l2_main() {
 	[ "$(l2_mode)" = offline ] || { pvapf_workload 4; return; }
 	echo "RESULT pm states=$(tr ' ' , </sys/power/state)"
 	hibernated=1
-	echo core >/sys/power/pm_test && echo disk >/sys/power/state && hibernated=0
+	pm_cycle && hibernated=0
 	echo "RESULT pm hibernate=$hibernated"
 	pvapf_workload 8 </dev/console &
 	pid=$!

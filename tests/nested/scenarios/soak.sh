@@ -29,8 +29,6 @@ seeded() {
 # msleep MS: pace the next event (the schedule's delay, not a wait for anything)
 msleep() { usleep $(($1 * 1000)); }
 
-FAILSLAB=/sys/kernel/debug/failslab
-
 # --- in the guest
 l2_main() {
 	seed=$(pvapf_arg seed)
@@ -49,15 +47,13 @@ l2_main() {
 			;;
 		1)
 			kind=pm
-			echo core >/sys/power/pm_test && echo disk >/sys/power/state
+			pm_cycle
 			;;
 		2)
 			kind=pause
 			[ -e /sys/kernel/slab/pvapf_tt_node/failslab ] || continue
-			echo 1 >/sys/kernel/slab/pvapf_tt_node/failslab && echo Y >$FAILSLAB/cache-filter &&
-				echo 0 >$FAILSLAB/verbose && echo -1 >$FAILSLAB/times &&
-				echo 100 >$FAILSLAB/probability && msleep $((500 + r % 1500))
-			echo 0 >$FAILSLAB/probability
+			failslab_on && msleep $((500 + r % 1500))
+			failslab_off
 			;;
 		esac
 		echo "RESULT soak_event kind=$kind rc=$?"
