@@ -99,10 +99,10 @@ bench: vmtest-images
 bench-quick: vmtest-images
 	@benchmarks/overcommit/run.sh --quick
 
-# SEED=S RUNS=1 replays run S of a campaign
+# SEED=S RUNS=1 replays run S of a campaign, FIRST=F from its round F
 soak: vmtest-images
 	@tests/soak/run.sh $(if $(MINUTES),--minutes $(MINUTES)) $(if $(RUNS),--runs $(RUNS)) \
-		$(if $(SEED),--seed $(SEED)) $(if $(ROUNDS),--rounds $(ROUNDS))
+		$(if $(SEED),--seed $(SEED)) $(if $(ROUNDS),--rounds $(ROUNDS)) $(if $(FIRST),--first $(FIRST))
 
 demo: deps
 	@$(MAKE) -s vmtest SCENARIOS=baseline-stock-apf

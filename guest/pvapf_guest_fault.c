@@ -85,6 +85,9 @@ void kvm_async_pf_task_wait_schedule(u32 token)
 
 	lockdep_assert_irqs_disabled();
 	trace_pvapf_not_present(token, cpu);
+	/* For the watchdog (pvapf_guest_watchdog.c). */
+	node.since = jiffies;
+	node.reported = false;
 	if (pvapf_tt_prepare_wait(&pvapf_guest_table, &node, token, cpu, current) !=
 	    PVAPF_WAIT_SLEEP)
 		return;

@@ -76,6 +76,10 @@ struct pvapf_guest_events {
 extern struct pvapf_guest_events pvapf_guest_events;
 /* Pause work allocations that found no memory (its debugfs line follows cpus_paused). */
 extern atomic_long_t pvapf_guest_pause_retries;
+/* Waits the watchdog reported (its debugfs line follows pause_retries). */
+extern atomic_long_t pvapf_guest_long_waits;
+
+struct dentry;
 
 void pvapf_guest_stop_this_cpu(bool pause);
 void pvapf_guest_pause_cpu(struct pvapf_token_table *tt, int cpu);
@@ -85,5 +89,6 @@ bool pvapf_guest_take_ready(void);
 int pvapf_guest_table_init(void);
 int pvapf_guest_cpus_enabled(void);
 int pvapf_guest_cpus_paused(void);
+void pvapf_guest_watchdog_init(struct dentry *dir);
 
 #endif /* _PVAPF_GUEST_INTERNAL_H */

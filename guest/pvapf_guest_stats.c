@@ -7,7 +7,7 @@
  * reordered or removed, so tools may parse by name or by position
  * (guest/README.md "Counters"). The lines are PVAPF_TT_COUNTERS
  * (pvapf_token_table.h), then PVAPF_GUEST_EVENTS (pvapf_guest_internal.h),
- * then cpus_enabled, cpus_paused and pause_retries.
+ * then cpus_enabled, cpus_paused, pause_retries and long_waits.
  */
 #include <linux/debugfs.h>
 #include <linux/init.h>
@@ -52,6 +52,7 @@ static int pvapf_guest_counters_show(struct seq_file *m, void *unused)
 	seq_printf(m, "cpus_enabled %d\n", pvapf_guest_cpus_enabled());
 	seq_printf(m, "cpus_paused %d\n", pvapf_guest_cpus_paused());
 	seq_printf(m, "pause_retries %ld\n", atomic_long_read(&pvapf_guest_pause_retries));
+	seq_printf(m, "long_waits %ld\n", atomic_long_read(&pvapf_guest_long_waits));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pvapf_guest_counters);
@@ -65,6 +66,7 @@ static int __init pvapf_guest_stats_init(void)
 		return 0;
 	dir = debugfs_create_dir("pvapf", NULL);
 	debugfs_create_file("guest_counters", 0444, dir, NULL, &pvapf_guest_counters_fops);
+	pvapf_guest_watchdog_init(dir);
 	return 0;
 }
 late_initcall(pvapf_guest_stats_init);

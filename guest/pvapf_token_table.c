@@ -704,6 +704,42 @@ bool pvapf_tt_reclaim_emergency(struct pvapf_token_table *tt, int cpu,
 }
 
 /**
+ * pvapf_tt_walk_waiters - visit every task asleep in the table
+ * @tt: table
+ * @fn: called for each waiter with its bucket lock held and irqs off: must
+ *	not sleep or call into the table; may write the node's env fields
+ *	(@since, @reported), nothing else
+ * @arg: passed to @fn
+ *
+ * For the env's watchdog: a lost READY leaves its task asleep with nothing
+ * to show for it, so how long each sleeper has waited is the env's to
+ * judge.  Dummies and emergency nodes are not visited.
+ *
+ * Return: number of waiters visited.
+ */
+unsigned int pvapf_tt_walk_waiters(struct pvapf_token_table *tt,
+				   pvapf_tt_visit_fn fn, void *arg)
+{
+	unsigned int i, seen = 0;
+
+	for (i = 0; i < (1U << tt->hash_bits); i++) {
+		struct pvapf_tt_bucket *b = &tt->buckets[i];
+		struct pvapf_tt_node *n;
+		unsigned long flags;
+
+		raw_spin_lock_irqsave(&b->lock, flags);
+		hlist_for_each_entry(n, &b->chain, link) {
+			if (n->kind != PVAPF_TT_WAITER)
+				continue;
+			fn(n, arg);
+			seen++;
+		}
+		raw_spin_unlock_irqrestore(&b->lock, flags);
+	}
+	return seen;
+}
+
+/**
  * pvapf_tt_read_counters - snapshot the statistics
  * @tt: table
  * @out: filled in; see struct pvapf_tt_counters

@@ -53,9 +53,13 @@ enum pvapf_tt_wake_reason {
  * @woken: waiter only: 0 while asleep, then an enum pvapf_tt_wake_reason,
  *	stored with release semantics; read it with pvapf_tt_node_woken()
  * @env: waiter only: handle passed to ops->wake(), e.g. the task
+ * @since: waiter only, the env's: when it began to wait (kernel: jiffies),
+ *	set before pvapf_tt_prepare_wait(); the table never reads it
+ * @reported: waiter only, the env's: its watchdog reported this wait
  *
  * A waiter lives on the sleeping task's stack and is filled in by
- * pvapf_tt_prepare_wait(); the caller only reads @woken.
+ * pvapf_tt_prepare_wait(); the caller only reads @woken.  The env's fields
+ * are for its watchdog, which sees waiters through pvapf_tt_walk_waiters().
  */
 struct pvapf_tt_node {
 	struct hlist_node link;
@@ -64,6 +68,8 @@ struct pvapf_tt_node {
 	u32 kind;
 	u32 woken;
 	void *env;
+	unsigned long since;
+	bool reported;
 };
 
 /**
@@ -236,6 +242,10 @@ bool pvapf_tt_reclaim_emergency(struct pvapf_token_table *tt, int cpu,
 
 void pvapf_tt_read_counters(struct pvapf_token_table *tt,
 			    struct pvapf_tt_counters *out);
+/* A visitor of pvapf_tt_walk_waiters(). */
+typedef void (*pvapf_tt_visit_fn)(struct pvapf_tt_node *node, void *arg);
+unsigned int pvapf_tt_walk_waiters(struct pvapf_token_table *tt,
+				   pvapf_tt_visit_fn fn, void *arg);
 
 /* Environment context given to pvapf_tt_init(). */
 static inline void *pvapf_tt_priv(const struct pvapf_token_table *tt)

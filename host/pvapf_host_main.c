@@ -38,6 +38,7 @@ void pvapf_host_vm_init(struct kvm *kvm)
 	vm->max_outstanding = PVAPF_HOST_MAX_OUTSTANDING_DEFAULT;
 	atomic_set(&vm->next_token, 0);
 	atomic_set(&vm->debug_reclaim_left, 0);
+	atomic_set(&vm->debug_lose_left, 0);
 	vm->pid = task_tgid_nr(current);
 	pvapf_work_vm_init(kvm);
 }

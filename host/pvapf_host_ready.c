@@ -126,6 +126,17 @@ static bool pvapf_pop_forwarded(struct pvapf_host_vcpu *pv, struct pvapf_host_fo
 	return any;
 }
 
+/*
+ * Test aid (sysfs debug_lose_ready, CONFIG_KVM_PVAPF_TEST_AIDS): drop the
+ * next READYs without a wake-all, the lost wakeup behind every public
+ * async-PF hang, so that the guest's watchdog and a killed sleeper are seen.
+ */
+static bool pvapf_debug_lose_ready(struct kvm_vcpu *vcpu)
+{
+	return IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS) &&
+	       atomic_add_unless(&pvapf_vm(vcpu->kvm)->debug_lose_left, -1, 0);
+}
+
 /* A forwarded token that cannot be delivered: wake all of its origin's sleepers. */
 static void pvapf_wake_origin(const struct pvapf_host_forwarded *f)
 {
@@ -161,8 +172,10 @@ static void pvapf_complete(struct kvm_vcpu *vcpu, struct pvapf_host_work *w)
 		pvapf_work_retire(w);
 		return;
 	}
-	if (pv->enabled && IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS) &&
-	    READ_ONCE(pvapf_vm(vcpu->kvm)->debug_ready_other_vcpu) &&
+	if (pv->enabled && pvapf_debug_lose_ready(vcpu)) {
+		pvapf_count(vcpu, PVAPF_HC_READY_UNDELIVERED);
+	} else if (pv->enabled && IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS) &&
+		   READ_ONCE(pvapf_vm(vcpu->kvm)->debug_ready_other_vcpu) &&
 	    pvapf_forward_ready(vcpu, w->token)) {
 		pvapf_count(vcpu, PVAPF_HC_READY_FORWARDED);
 	} else if (pv->enabled && pvapf_inject_ready(vcpu, w->token)) {

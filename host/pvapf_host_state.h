@@ -139,6 +139,7 @@ struct pvapf_host_vm {
 	int policy;		/* enum pvapf_host_policy */
 	bool debug_ready_other_vcpu;	/* test aid: READY on the next vCPU */
 	atomic_t debug_reclaim_left;	/* test aid: swap-ins to page out again */
+	atomic_t debug_lose_left;	/* test aid: READYs to lose */
 	unsigned int max_outstanding;
 	atomic_t next_token;
 	/* Moving averages; racy updates from several vCPUs are tolerable. */

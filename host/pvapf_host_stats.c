@@ -80,8 +80,10 @@ static int pvapf_vm_show(struct seq_file *m, void *unused)
 	seq_printf(m, "policy %s\n", pvapf_policy_name(READ_ONCE(vm->policy)));
 	seq_printf(m, "swapin_ewma_ns %llu\n", READ_ONCE(vm->swapin_ewma_ns));
 	seq_printf(m, "round_trip_ns %llu\n", pvapf_round_trip_ns(kvm));
-	if (IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS))
+	if (IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS)) {
 		seq_printf(m, "debug_reclaim_left %d\n", atomic_read(&vm->debug_reclaim_left));
+		seq_printf(m, "debug_lose_left %d\n", atomic_read(&vm->debug_lose_left));
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pvapf_vm);

@@ -8,6 +8,7 @@
  *   /sys/kernel/pvapf/vms/<pid>-<n>/max_outstanding   per vCPU, 1..1024
  *   /sys/kernel/pvapf/vms/<pid>-<n>/debug_ready_other_vcpu   test aid, 0 or 1
  *   /sys/kernel/pvapf/vms/<pid>-<n>/debug_reclaim_after_swapin  test aid, count
+ *   /sys/kernel/pvapf/vms/<pid>-<n>/debug_lose_ready   test aid, count
  * (the test aids only with CONFIG_KVM_PVAPF_TEST_AIDS, which no packaged
  * flavour sets)
  * A libvirt hook finds a domain's VM from the QEMU pid (vms/<pid>-*).
@@ -129,6 +130,23 @@ static ssize_t debug_reclaim_after_swapin_store(struct kobject *kobj,
 	atomic_set(&pvapf_vm(pvapf_kobj_kvm(kobj))->debug_reclaim_left, n);
 	return len;
 }
+
+static ssize_t debug_lose_ready_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  atomic_read(&pvapf_vm(pvapf_kobj_kvm(kobj))->debug_lose_left));
+}
+
+static ssize_t debug_lose_ready_store(struct kobject *kobj, struct kobj_attribute *a,
+				      const char *buf, size_t len)
+{
+	unsigned int n;
+
+	if (kstrtouint(buf, 10, &n) || n > INT_MAX)
+		return pvapf_invalid(kobj, "debug_lose_ready (want a count)", buf);
+	atomic_set(&pvapf_vm(pvapf_kobj_kvm(kobj))->debug_lose_left, n);
+	return len;
+}
 #endif
 
 static ssize_t pid_show(struct kobject *kobj, struct kobj_attribute *a, char *buf)
@@ -149,6 +167,9 @@ static struct kobj_attribute pvapf_attr_debug_other = __ATTR(debug_ready_other_v
 static struct kobj_attribute pvapf_attr_debug_reclaim = __ATTR(debug_reclaim_after_swapin, 0600,
 								debug_reclaim_after_swapin_show,
 								debug_reclaim_after_swapin_store);
+static struct kobj_attribute pvapf_attr_debug_lose = __ATTR(debug_lose_ready, 0600,
+							     debug_lose_ready_show,
+							     debug_lose_ready_store);
 #endif
 
 static struct attribute *pvapf_vm_attrs[] = {
@@ -158,6 +179,7 @@ static struct attribute *pvapf_vm_attrs[] = {
 #if IS_ENABLED(CONFIG_KVM_PVAPF_TEST_AIDS)
 	&pvapf_attr_debug_other.attr,
 	&pvapf_attr_debug_reclaim.attr,
+	&pvapf_attr_debug_lose.attr,
 #endif
 	NULL
 };

@@ -212,15 +212,17 @@ if [ "$TIER" != check ]; then
 	lane debian lane_debian
 	[ "$TREE_OK" = 0 ] && lane kernel lane_kernel
 fi
-stage shellcheck tests/check/shellcheck.sh
-stage python-syntax tests/check/python-syntax.sh
-stage build-progress tests/check/build-progress.sh
-stage soak-table tests/self/soak-table.sh
-[ "$TREE_OK" = 0 ] && stage checkpatch scripts/checkpatch.sh
+# The rest of the check tier runs beside the test kernel's build, the test tier's critical
+# path, and yields the cores to it (nice; alone, as in make check, it makes no difference).
+stage shellcheck nice tests/check/shellcheck.sh
+stage python-syntax nice tests/check/python-syntax.sh
+stage build-progress nice tests/check/build-progress.sh
+stage soak-table nice tests/self/soak-table.sh
+[ "$TREE_OK" = 0 ] && stage checkpatch nice scripts/checkpatch.sh
 # the libvirt hook against its table of domain XMLs (ASan+UBSan)
-stage hook tests/hook/run.sh
+stage hook nice tests/hook/run.sh
 # apfstat against fake hosts and guests (ASan+UBSan), its refusals and its man page
-stage apfstat tests/apfstat/run.sh
+stage apfstat nice tests/apfstat/run.sh
 [ "$TIER" = check ] && finish
 
 # --- test: the kernels and the nested scenarios ---

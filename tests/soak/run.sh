@@ -2,8 +2,9 @@
 # The soak campaign (make soak): nested runs of tests/nested/scenarios/soak.sh one after the
 # other, each with its own seed, for as long as asked; then a table of what was injected,
 # what flowed and what went wrong, per guest kind.
-#   tests/soak/run.sh [--minutes M | --runs N] [--seed S] [--rounds R] [--out DIR]
-# Run k has seed S+k, so `--seed S+k --runs 1` (make soak SEED=S+k RUNS=1) replays it. Default:
+#   tests/soak/run.sh [--minutes M | --runs N] [--seed S] [--rounds R] [--first F] [--out DIR]
+# Run k has seed S+k, so `--seed S+k --runs 1` (make soak SEED=S+k RUNS=1) replays it, and
+# `--first F` starts at its round F (each round has its own seeds). Default:
 # 120 minutes, a seed from the clock, 4 guests (rounds) per run. The suite runs the scenario
 # itself, with its fixed seeds, as vmtest-soak.
 # Output: DIR (default results/soak/DATE-seedS/): run-SEED/ (each run's results, as
@@ -12,20 +13,21 @@
 set -uo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
 
-MINUTES=120 RUNS='' SEED=$(($(date +%s) % 100000)) ROUNDS=4 OUT=''
+MINUTES=120 RUNS='' SEED=$(($(date +%s) % 100000)) ROUNDS=4 FIRST=0 OUT=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--minutes) MINUTES=$2 ;;
 	--runs) RUNS=$2 ;;
 	--seed) SEED=$2 ;;
 	--rounds) ROUNDS=$2 ;;
+	--first) FIRST=$2 ;;
 	--out) OUT=$2 ;;
-	*) die soak "" "unknown option '$1' (--minutes M, --runs N, --seed S, --rounds R, --out DIR)" ;;
+	*) die soak "" "unknown option '$1' (--minutes M, --runs N, --seed S, --rounds R, --first F, --out DIR)" ;;
 	esac
 	[ $# -ge 2 ] || die soak "" "$1 needs a value"
 	shift 2
 done
-for v in MINUTES SEED ROUNDS ${RUNS:+RUNS}; do
+for v in MINUTES SEED ROUNDS FIRST ${RUNS:+RUNS}; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die soak "" "$v='${!v}' is not a whole number"
 done
 OUT=${OUT:-$PVAPF_ROOT/results/soak/$(date +%Y%m%d-%H%M%S)-seed$SEED}
@@ -38,7 +40,7 @@ end=$((SECONDS + MINUTES * 60)) k=0
 while if [ -n "$RUNS" ]; then [ $k -lt "$RUNS" ]; else [ $SECONDS -lt $end ]; fi; do
 	s=$((SEED + k))
 	t0=$SECONDS
-	VMTEST_APPEND="pvapf.seed=$s pvapf.rounds=$ROUNDS" tests/nested/run.sh soak --out "$OUT/run-$s" \
+	VMTEST_APPEND="pvapf.seed=$s pvapf.rounds=$ROUNDS pvapf.first=$FIRST" tests/nested/run.sh soak --out "$OUT/run-$s" \
 		>"$OUT/run-$s.txt" 2>&1
 	echo "soak: run $s: $(grep -c '^PASS' "$OUT/run-$s.txt") passed, $(grep -c '^FAIL' "$OUT/run-$s.txt") failed, $((SECONDS - t0))s"
 	grep '^FAIL' "$OUT/run-$s.txt" | head -n 3 | sed 's/^/    /'
@@ -68,7 +70,7 @@ done | awk '
 		k = "run"
 		if (match($0, /: r[0-9]+:/)) k = kind[substr($0, RSTART + 2, RLENGTH - 3)]
 		c = "other"
-		if ($0 ~ /did not finish|watchdog|timed out|timeout/) c = "hangs"
+		if ($0 ~ /did not finish|watchdog|timed out|timeout|asleep [0-9]+ s on token|blocked for more than/) c = "hangs"
 		else if ($0 ~ /reported|panic|WARN|BUG|Oops/) c = "splats"
 		else if ($0 ~ /read back intact/) c = "corrupt pages"
 		else if ($0 ~ /outstanding|VM left/) c = "leaks"

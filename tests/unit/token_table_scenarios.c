@@ -434,6 +434,70 @@ static void test_cancel_wait(void)
 	tt_report("cancel_wait", &res, NULL);
 }
 
+struct waiter_walk {
+	unsigned int visits;
+	unsigned long since_sum;
+};
+
+static void walk_visit(struct pvapf_tt_node *n, void *arg)
+{
+	struct waiter_walk *w = arg;
+
+	w->visits++;
+	w->since_sum += n->since;
+	n->reported = true;
+}
+
+/*
+ * The env's watchdog sees each sleeper once per walk, with the stamp the
+ * env gave it, and nothing else: not a READY-before-wait dummy, not a
+ * waiter already woken or cancelled.
+ */
+static void test_walk_waiters(void)
+{
+	struct tt_result res = { 0 };
+	struct pvapf_tt_node n[3];
+	struct waiter_walk w = { 0 };
+	struct tt_parker p;
+	struct tt_env env;
+	long warns = shim_warn_count();
+	long live0 = live_blocks();
+	int i;
+
+	tt_parker_init(&p, false);
+	CHECK(tt_env_init(&env, 2, 0) == 0, "init failed");
+	for (i = 0; i < 3; i++) {
+		n[i].since = 100 + i;
+		n[i].reported = false;
+		CHECK(pvapf_tt_prepare_wait(&env.tt, &n[i], 70 + i, i % 2, &p) ==
+		      PVAPF_WAIT_SLEEP, "waiter %d did not sleep", i);
+	}
+	/* A dummy (READY first), then one sleeper woken, one cancelled. */
+	CHECK(pvapf_tt_wake(&env.tt, 90, 0) == PVAPF_WAKE_QUEUED, "no dummy");
+	CHECK(pvapf_tt_wake(&env.tt, 70, 1) == PVAPF_WAKE_WOKEN, "70 not woken");
+	pvapf_tt_finish_wait(&env.tt, &n[0]);
+	CHECK(pvapf_tt_walk_waiters(&env.tt, walk_visit, &w) == 2,
+	      "walk counted %u waiters, want 2", w.visits);
+	CHECK(w.visits == 2 && w.since_sum == 101 + 102,
+	      "visited %u with stamps summing %lu, want 2 and 203", w.visits,
+	      w.since_sum);
+	CHECK(!n[0].reported && n[1].reported && n[2].reported,
+	      "reported flags %d %d %d, want 0 1 1", n[0].reported,
+	      n[1].reported, n[2].reported);
+	pvapf_tt_finish_wait(&env.tt, &n[1]);
+	w = (struct waiter_walk){ 0 };
+	CHECK(pvapf_tt_walk_waiters(&env.tt, walk_visit, &w) == 1 &&
+	      w.since_sum == 102, "after a cancel: %u visits, stamps %lu",
+	      w.visits, w.since_sum);
+	pvapf_tt_finish_wait(&env.tt, &n[2]);
+	CHECK(pvapf_tt_walk_waiters(&env.tt, walk_visit, &w) == 0,
+	      "an empty table has waiters");
+	/* The dummy for token 90 is still hashed: destroy reports it. */
+	finish(&res, &env, warns, 1, live0);
+	tt_parker_destroy(&p);
+	tt_report("walk_waiters", &res, NULL);
+}
+
 /*
  * A wake-all wakes sleepers whose READYs the host still owes: those
  * READYs must be dropped as late, not hashed as dummies nobody consumes;
@@ -609,6 +673,7 @@ int main(void)
 	test_pause_ends_without_consumer();
 	test_waiter_arrives_during_alloc();
 	test_cancel_wait();
+	test_walk_waiters();
 	test_late_ready_after_wake_all();
 	test_bucket_collisions();
 	test_teardown_reports_leaks();

@@ -79,7 +79,7 @@ static bool opt_json, opt_vcpus;
  */
 static const char *const gauges[] = {
 	"outstanding", "swapin_ewma_ns", "round_trip_ns", "debug_reclaim_left",
-	"cpus_enabled", "cpus_paused", NULL
+	"cpus_enabled", "cpus_paused", "debug_lose_left", NULL
 };
 static const char *const level_suffixes[] = { "_mean", "_max", "_peak", "_current", NULL };
 

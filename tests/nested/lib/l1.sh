@@ -8,8 +8,13 @@ L2_TIMEOUT=${L2_TIMEOUT:-600}
 # host passthrough exposes kvm-asyncpf-int (named models do not). XSAVE is hidden because the
 # xstate sizes TCG reports through two levels of virtualization trip a WARN in the L2 kernel.
 L2_CPU=${L2_CPU:-host,xsave=off}
-# A kernel log line (not our own PASS/FAIL text) reporting a panic, WARN, BUG or oops.
-KERNEL_BAD='^\[ *[0-9]+\.[0-9]+\] .*(Kernel panic|WARNING: CPU|BUG:|Oops:|cut here)'
+# A kernel log line (not our own PASS/FAIL text) reporting a panic, WARN, BUG, oops, or a task
+# blocked uninterruptibly past hung_task_timeout_secs.
+KERNEL_BAD='^\[ *[0-9]+\.[0-9]+\] .*(Kernel panic|WARNING: CPU|BUG:|Oops:|cut here|INFO: task .* blocked for more than)'
+# A task stuck, in a kernel log line: the hung-task detector's, or our guest's watchdog's (a
+# task asleep on one token past wait_warn_secs, guest/README.md; a run that finishes is checked
+# by its long_waits counter, check_pvapf_guest).
+KERNEL_HANG='^\[ *[0-9]+\.[0-9]+\] .*(pvapf: .* asleep [0-9]+ s on token|INFO: task .* blocked for more than)'
 
 # Upstream KVM's kvm_async_pf_not_present fires for every async fault, also when the guest
 # has no APF and the vCPU is only halted; kvm_inj_exception with #PF counts the NOT_PRESENT
@@ -246,6 +251,16 @@ vm_outstanding() { vm_sum outstanding "$@"; }
 # global_outstanding: page-ins in flight (async faults and halts) on the pvapf host, all VMs.
 global_outstanding() { cat /sys/kernel/pvapf/outstanding; }
 
+# drained_wait: a VM's teardown ends with its last reference, so poll (bounded: 10 s) until
+# nothing is in flight on the pvapf host; the caller checks the count.
+drained_wait() {
+	w=0
+	while [ "$(global_outstanding)" != 0 ] && [ $w -lt 1000 ]; do
+		w=$((w + 1))
+		usleep 10000
+	done
+}
+
 # host_counter LABEL NAME FIELD: a pvapf host counter of that run's VM from the snapshot
 # the L2 took with "l1_call host-counters NAME" (see hooks/host-counters).
 host_counter() {
@@ -269,7 +284,7 @@ check_l2_clean() {
 	# A failed run is one FAIL naming its cause; l2_ok then skips the checks of its results.
 	: >"/results/$1.failed"
 	if [ "$2" = 124 ]; then
-		fail "$1: L2 did not finish within L2_TIMEOUT=${L2_TIMEOUT}s; its last progress: $(grep -E '^(RESULT|memtouch)' "$log" | tail -n 1); its vCPU 0: $(sed -n "s/^\[stuck\] thread [0-9]* 'CPU 0\/KVM' //p" "$log") (log: $1-l2.log, [stuck] lines)"
+		fail "$1: L2 did not finish within L2_TIMEOUT=${L2_TIMEOUT}s; its last progress: $(grep -E '^(RESULT|memtouch)' "$log" | tail -n 1); its vCPU 0: $(sed -n "s/^\[stuck\] thread [0-9]* 'CPU 0\/KVM' //p" "$log")$(grep -m1 -E "$KERNEL_HANG" "$log" | sed 's/^/; it reported: /') (log: $1-l2.log, [stuck] lines)"
 	elif [ "$2" != 0 ]; then
 		fail "$1: L2 VMM exited with $2 (log: $1-l2.log, $1-qemu.err)"
 	elif grep -qE "$KERNEL_BAD" "$log"; then
@@ -342,6 +357,7 @@ check_pvapf_guest() {
 	check_cmp "$1: guest counted NOT_PRESENT" "$(pvapf_delta "$1" not_present)" -gt 0
 	check_cmp "$1: guest counted READY" "$(pvapf_delta "$1" ready)" -gt 0
 	check_cmp "$1: no task left asleep" "$(l2_result "$1" after sleepers_current)" -eq 0
+	check_cmp "$1: no task asleep past the watchdog's bound" "$(l2_result "$1" after long_waits)" -eq 0
 	check_cmp "$1: APF enabled on every vCPU" "$(l2_result "$1" after cpus_enabled)" -eq "$2"
 	check_cmp "$1: no kernel-mode NOT_PRESENT" "$(l2_result "$1" after kernel_mode_faults)" -eq 0
 }

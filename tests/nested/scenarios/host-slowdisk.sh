@@ -51,12 +51,7 @@ l1_main() {
 	kill -9 $(pidof qemu-system-x86_64)
 	wait $bg
 	check_cmp "kill: async faults were in flight at the kill" "$n" -gt 0
-	# VM teardown ends with the last reference to it; poll (bounded) for the count.
-	i=0
-	while [ "$(global_outstanding)" != 0 ] && [ $i -lt 1000 ]; do
-		i=$((i + 1))
-		usleep 10000
-	done
+	drained_wait
 	check_cmp "kill: nothing outstanding after teardown" "$(global_outstanding)" -eq 0
 	check_cmp "kill: the VM's sysfs directory is gone" "$(count_paths /sys/kernel/pvapf/vms/*)" -eq 0
 	l1_debug && check_debug_kernel

@@ -146,6 +146,7 @@ soak_round() {
 	check_cmp "$label: memtouch finished its reads" "$(l2_count "$label" memtouch)" -eq "$READS"
 	[ "$kind" = pvapf ] || return 0
 	check_cmp "$label: no task left asleep" "$(l2_result "$label" after sleepers_current)" -eq 0
+	check_cmp "$label: no task asleep past the watchdog's bound" "$(l2_result "$label" after long_waits)" -eq 0
 	check_cmp "$label: APF enabled on every vCPU" "$(l2_result "$label" after cpus_enabled)" -eq "$smp"
 }
 
@@ -153,12 +154,13 @@ l1_main() {
 	seed=$(pvapf_arg seed)
 	rounds=$(pvapf_arg rounds)
 	READS=$(pvapf_arg reads)
+	# pvapf.first=N skips to round N (a replay of one failed round: the same seeds)
+	round=$(pvapf_arg first)
 	# without arguments, the suite's smoke run: our guest on 2 vCPUs, Debian's on 3, ours
 	# on 2 with its VMM killed; each replayed seed of a defect found is added here
-	seed=${seed:-2} rounds=${rounds:-3} READS=${READS:-1}
+	seed=${seed:-2} rounds=${rounds:-3} READS=${READS:-1} round=${round:-0}
 	echo "SOAK run seed=$seed rounds=$rounds reads=$READS"
-	round=0
-	while [ $round -lt "$rounds" ]; do
+	while [ "$round" -lt "$rounds" ]; do
 		soak_round "r$round" $((seed * 1000 + round * 10))
 		# the guest's events, and what the host injected and delivered in the round
 		grep '^RESULT soak_event ' "/results/r$round-l2.log" | tr -d '\r' |
