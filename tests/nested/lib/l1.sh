@@ -196,7 +196,9 @@ run_l2() {
 
 # boot_l2 [kernel args...]: one boot of run_l2's L2 (label, kernel, cgroup as set there),
 # traced; its exit status in rc. QEMU names its threads ("CPU 0/KVM", as under libvirt) so
-# that hooks/l2-stuck can tell the vCPU, and has a QMP socket for hooks/host-counters.
+# that hooks/l2-stuck can tell the vCPU, and has a QMP socket for hooks/host-counters. The
+# console stays on through suspend and hibernation cycles (no_console_suspend): a panic or hang
+# inside one otherwise leaves no text, only a reset or silence (soak seeds 7107 and 7104).
 boot_l2() {
 	trace_start
 	PVAPF_LABEL=$label sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
@@ -206,7 +208,7 @@ boot_l2() {
 		-nodefaults -no-reboot -display none -no-user-config \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-kernel "/pvapf/l2/bzImage-$kernel" -initrd /pvapf/l2/initrd.cpio \
-		-append "console=ttyS0 quiet nokaslr reboot=t panic=-1 panic_on_warn=1 no_timer_check tsc=reliable pvapf.scenario=$SCENARIO $*" \
+		-append "console=ttyS0 quiet no_console_suspend nokaslr reboot=t panic=-1 panic_on_warn=1 no_timer_check tsc=reliable pvapf.scenario=$SCENARIO $*" \
 		2>"/results/$label-qemu.err"
 	rc=$?
 	trace_stop "$label"

@@ -33,6 +33,9 @@ msleep() { usleep $(($1 * 1000)); }
 l2_main() {
 	seed=$(pvapf_arg seed)
 	smp=$(grep -c '^processor' /proc/cpuinfo)
+	# our guest's watchdog at the freezer's bound: a task asleep on a token for 20 s already
+	# fails a suspend (its report fails the round: long_waits)
+	[ -w /sys/kernel/debug/pvapf/wait_warn_secs ] && echo 20 >/sys/kernel/debug/pvapf/wait_warn_secs
 	pvapf_counters before
 	memtouch --mib 128 --threads $((smp * 4)) --rounds "$(pvapf_arg reads)" </dev/console &
 	pid=$!
@@ -116,9 +119,10 @@ soak_round() {
 	[ $((r / 48 % 4)) = 0 ] && kill=1
 	echo "SOAK round $label seed=$s guest=$kind smp=$smp policy=$policy kill=$kill"
 	echo "$policy" >/sys/kernel/pvapf/default_policy
-	# loglevel 5 after run_l2's quiet: a WARN's text and what it dumps reach the log, not only
-	# the panic that panic_on_warn makes of it (seed 7100's sched_cpu_dying WARN was bare)
-	args="loglevel=5 pvapf.seed=$((s + 2))"
+	# loglevel 7 after run_l2's quiet: a WARN's text and what it dumps reach the log, not only
+	# the panic that panic_on_warn makes of it (seed 7100's sched_cpu_dying WARN was bare), and
+	# so do the stacks of tasks that refuse to freeze (seed 7107's first hibernation cycle)
+	args="loglevel=7 pvapf.seed=$((s + 2))"
 	t_round=$(date +%s)
 	soak_events "$label" "$((s + 1))" "$kill" &
 	ev=$!
