@@ -71,7 +71,8 @@ done | awk '
 		if (match($0, /: r[0-9]+:/)) k = kind[substr($0, RSTART + 2, RLENGTH - 3)]
 		c = "other"
 		if ($0 ~ /did not finish|watchdog|timed out|timeout|asleep [0-9]+ s on token|blocked for more than/) c = "hangs"
-		else if ($0 ~ /reported|panic|WARN|BUG|Oops/) c = "splats"
+		# a reset is a panic whose text was lost (reboot=t triple-faults)
+		else if ($0 ~ /reported|panic|WARN|BUG|Oops|triple-faulted/) c = "splats"
 		else if ($0 ~ /read back intact/) c = "corrupt pages"
 		else if ($0 ~ /outstanding|VM left/) c = "leaks"
 		else if ($0 ~ /asleep|APF enabled/) c = "asleep or APF off"
