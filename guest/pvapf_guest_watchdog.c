@@ -55,29 +55,23 @@ static void pvapf_watchdog_visit(struct pvapf_tt_node *n, void *arg)
 static void pvapf_watchdog_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(pvapf_watchdog_work, pvapf_watchdog_fn);
 
-static unsigned long pvapf_watchdog_period(void)
-{
-	unsigned int secs = READ_ONCE(pvapf_wait_warn_secs);
-
-	/* Off: look again for a new bound now and then. */
-	return secs ? max(secs / 2, 1U) * HZ : 10 * HZ;
-}
-
+/* Off (0), the work stops; setting a bound queues it again. */
 static void pvapf_watchdog_fn(struct work_struct *work)
 {
 	unsigned int secs = READ_ONCE(pvapf_wait_warn_secs);
 	struct pvapf_watchdog_walk w = { .now = jiffies, .bound = secs * HZ };
 	struct pvapf_tt_counters c;
 
-	if (secs)
-		pvapf_tt_walk_waiters(&pvapf_guest_table, pvapf_watchdog_visit, &w);
+	if (!secs)
+		return;
+	pvapf_tt_walk_waiters(&pvapf_guest_table, pvapf_watchdog_visit, &w);
 	if (w.reported) {
 		pvapf_tt_read_counters(&pvapf_guest_table, &c);
 		pr_err("pvapf: table: %llu asleep, %llu READY-before-wait nodes, %llu late READYs, %llu wake-alls; cpus: %d APF on, %d paused\n",
 		       c.sleepers_current, c.dummies_current, c.late_readies, c.wake_all,
 		       pvapf_guest_cpus_enabled(), pvapf_guest_cpus_paused());
 	}
-	queue_delayed_work(system_unbound_wq, &pvapf_watchdog_work, pvapf_watchdog_period());
+	queue_delayed_work(system_unbound_wq, &pvapf_watchdog_work, max(secs / 2, 1U) * HZ);
 }
 
 static int pvapf_wait_warn_get(void *data, u64 *val)
@@ -100,5 +94,5 @@ DEFINE_DEBUGFS_ATTRIBUTE(pvapf_wait_warn_fops, pvapf_wait_warn_get, pvapf_wait_w
 void __init pvapf_guest_watchdog_init(struct dentry *dir)
 {
 	debugfs_create_file_unsafe("wait_warn_secs", 0644, dir, NULL, &pvapf_wait_warn_fops);
-	queue_delayed_work(system_unbound_wq, &pvapf_watchdog_work, pvapf_watchdog_period());
+	queue_delayed_work(system_unbound_wq, &pvapf_watchdog_work, 0);
 }
