@@ -94,7 +94,7 @@ installed_modules() {
 case "$LEVEL" in
 l2)
 	for t in "$BIN"/*; do
-		case "${t##*/}" in l2ctl | qmp) ;; *) cp "$t" "$STAGE/bin/" ;; esac
+		case "${t##*/}" in l2ctl | qmp | rtstarve) ;; *) cp "$t" "$STAGE/bin/" ;; esac
 	done
 	# fio for the overcommit benchmark (ioengine=mmap only): the libraries of its other
 	# engines and their dependencies (~75 MiB) are replaced by stubs, see copy-with-stub-libs.sh.
@@ -111,7 +111,7 @@ l1)
 	for fw in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
 		cp -L "/usr/share/qemu/$fw" "$STAGE/usr/share/qemu/"
 	done
-	cp "$BIN/l2ctl" "$BIN/asuser" "$BIN/qmp" "$BIN/countwait" "$STAGE/bin/"
+	cp "$BIN/l2ctl" "$BIN/asuser" "$BIN/qmp" "$BIN/countwait" "$BIN/rtstarve" "$STAGE/bin/"
 	# L1 test programs on KVM's selftest library (tests/kvm)
 	run_logged initramfs "$BUILD/logs/kvm-tests.log" make -C "$PVAPF_ROOT/tests/kvm" OUT="$BUILD/vmtest/l1bin" \
 		TREE="$BUILD/src/linux-$UPSTREAM_VERSION" UAPI="$BUILD/uapi/include" ABI="$PVAPF_ROOT/abi"

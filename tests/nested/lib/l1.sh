@@ -199,10 +199,14 @@ run_l2() {
 # that hooks/l2-stuck can tell the vCPU, and has a QMP socket for hooks/host-counters. The
 # console stays on through suspend and hibernation cycles (no_console_suspend): a panic or hang
 # inside one otherwise leaves no text, only a reset or silence (soak seeds 7107 and 7104).
+# /run/l2-LABEL.pid holds the pid of the VMM running the L2 (a migration changes it),
+# /run/l2-LABEL.ctl l2ctl's (l2_migrate).
 boot_l2() {
 	trace_start
-	PVAPF_LABEL=$label sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$cg" \
-		l2ctl --log "/results/$label-l2.log" --timeout "$L2_TIMEOUT" --hookdir /pvapf/hooks -- \
+	rm -f "/run/l2-$label.pid"
+	PVAPF_LABEL=$label sh -c 'echo $$ >"$0/cgroup.procs" && echo $$ >"$1" && shift && exec "$@"' "$cg" \
+		"/run/l2-$label.ctl" l2ctl --log "/results/$label-l2.log" --timeout "$L2_TIMEOUT" --hookdir /pvapf/hooks \
+		--pidfile "/run/l2-$label.pid" --handover "/run/l2-$label.handover" -- \
 		qemu-system-x86_64 -accel kvm -cpu "$L2_CPU" -M "$machine" -m "${L2_MEM}M" -smp "$L2_SMP" \
 		-name "$label,debug-threads=on" -qmp "unix:/run/qmp-$label.sock,server=on,wait=off" \
 		-nodefaults -no-reboot -display none -no-user-config \
@@ -212,6 +216,101 @@ boot_l2() {
 		2>"/results/$label-qemu.err"
 	rc=$?
 	trace_stop "$label"
+}
+
+# l2_vmm LABEL: the pid of the VMM running run_l2's L2 LABEL (nothing before it started).
+l2_vmm() { cat "/run/l2-$1.pid" 2>/dev/null; }
+
+# bounded_until SECONDS CMD...: run CMD every 10 ms while it returns 1, for at most SECONDS
+# (a count of tries would stretch with the emulator's speed); its last status, 1 when out of
+# time. Names of its own (bu_*): busybox sh has no locals.
+bounded_until() {
+	bu_end=$(($(date +%s) + $1))
+	shift
+	while :; do
+		"$@"
+		bu_r=$?
+		[ $bu_r = 1 ] || return $bu_r
+		[ "$(date +%s)" -lt $bu_end ] || return 1
+		usleep 10000
+	done
+}
+
+# migration_done SOCKET: 0 once the migration out of the VMM at SOCKET completed, 1 while it
+# runs ("active", "postcopy-active"), 2 (and why) if it failed.
+migration_done() {
+	md_r=$(qmp "$1" '{"execute": "query-migrate"}') || { echo "migration: no monitor at $1" && return 2; }
+	case $md_r in
+	*'"status": "completed"'*) return 0 ;;
+	*'"status": "failed"'* | *'"status": "cancelled"'*) echo "migration: $md_r" && return 2 ;;
+	*) return 1 ;;
+	esac
+}
+
+# vm_running SOCKET: the VMM at SOCKET runs its guest (not paused, not waiting for one).
+vm_running() { qmp "$1" '{"execute": "query-status"}' | grep -q '"status": "running"'; }
+
+# vmm_changed LABEL PID: the L2 LABEL runs on another VMM than PID.
+vmm_changed() { [ "$(l2_vmm "$1")" != "$2" ]; }
+
+# qmp_ok SOCKET JSON WHAT: the command, quietly; on an error reply a line naming WHAT.
+qmp_ok() { qmp "$1" "$2" >/dev/null || { echo "l2_migrate: $3 refused" && return 1; }; }
+
+# l2_migrate LABEL MODE: move run_l2's running L2 LABEL to a new VMM on this L1 the way an
+# operator migrates a guest (QMP), MODE:
+#   precopy   the guest runs on while its memory is copied, then switches over;
+#   postcopy  it switches over at once and pulls its memory on demand (userfaultfd): each
+#             page it touches first is a fault that waits on the old VMM;
+#   file      saved to a file (the guest stopped), then restored from it: a snapshot.
+# l2ctl starts the new VMM (SIGUSR1; its --handover file: the same command line with
+# "-incoming defer" and its own monitor) and serves its console; once the new VMM runs the
+# guest, l2ctl is told (SIGUSR2), the old VMM quits and /run/qmp-LABEL.sock becomes a link to
+# the new one's monitor (a QEMU removes its own socket's path when it quits, so each VMM has
+# a path of its own). On the new host VM, QEMU's restore of the guest's MSRs (a host-initiated EN
+# write) sends a wake-all: tasks asleep on the old VMM's tokens retry. Status 0 when the new
+# VMM runs the guest; otherwise a line saying which step failed, and the guest goes on where
+# it was: the new VMM quits, the old one continues. (Names: mg_*.)
+l2_migrate() {
+	l2_migrate_steps "$@" && return 0
+	mg_rc=$?
+	[ -S "$mg_dst" ] && qmp "$mg_dst" '{"execute": "quit"}' >/dev/null
+	qmp "$mg_src" '{"execute": "cont"}' >/dev/null
+	return $mg_rc
+}
+
+l2_migrate_steps() {
+	mg_old=$(l2_vmm "$1")
+	mg_src=/run/qmp-$1.sock mg_dst=/run/qmp-$1-after-$mg_old.sock mg_img=/run/mig-$1.img
+	case $2 in
+	file) mg_out="exec:cat >$mg_img" mg_in="exec:cat $mg_img" ;;
+	precopy | postcopy) mg_out=unix:/run/mig-$1.sock mg_in=$mg_out ;;
+	*) echo "l2_migrate $1: unknown mode '$2'" && return 2 ;;
+	esac
+	rm -f "$mg_dst" "/run/mig-$1.sock" "$mg_img"
+	printf '%s\n' -incoming defer -qmp "unix:$mg_dst,server=on,wait=off" >"/run/l2-$1.handover"
+	kill -USR1 "$(cat "/run/l2-$1.ctl")" || return 1
+	bounded_until 30 test -S "$mg_dst" || { echo "l2_migrate $1: no incoming VMM" && return 1; }
+	if [ "$2" = postcopy ]; then
+		for mg_m in "$mg_src" "$mg_dst"; do
+			qmp_ok "$mg_m" '{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [{"capability": "postcopy-ram", "state": true}]}}' \
+				"postcopy-ram at $mg_m" || return 1
+		done
+	fi
+	# a snapshot is written whole before it is read; a live migration's listener comes first
+	[ "$2" = file ] || qmp_ok "$mg_dst" "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"$mg_in\"}}" migrate-incoming || return 1
+	qmp_ok "$mg_src" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$mg_out\"}}" migrate || return 1
+	if [ "$2" = postcopy ]; then
+		qmp_ok "$mg_src" '{"execute": "migrate-start-postcopy"}' migrate-start-postcopy || return 1
+	fi
+	bounded_until 300 migration_done "$mg_src" || { echo "l2_migrate $1: $2 did not complete" && return 1; }
+	[ "$2" != file ] || qmp_ok "$mg_dst" "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"$mg_in\"}}" migrate-incoming || return 1
+	bounded_until 30 vm_running "$mg_dst" || { echo "l2_migrate $1: the incoming VMM does not run the guest" && return 1; }
+	# from here the new VMM is the L2's: l2ctl keeps it when the old one exits
+	kill -USR2 "$(cat "/run/l2-$1.ctl")"
+	qmp "$mg_src" '{"execute": "quit"}' >/dev/null
+	bounded_until 30 vmm_changed "$1" "$mg_old" || { echo "l2_migrate $1: the new VMM did not take over" && return 1; }
+	ln -sfn "$mg_dst" "$mg_src"
+	rm -f "$mg_img"
 }
 
 # pvapf_vm_dir PID: the pvapf host's sysfs policy directory of the VM that process PID made.
@@ -253,15 +352,10 @@ vm_outstanding() { vm_sum outstanding "$@"; }
 # global_outstanding: page-ins in flight (async faults and halts) on the pvapf host, all VMs.
 global_outstanding() { cat /sys/kernel/pvapf/outstanding; }
 
-# drained_wait: a VM's teardown ends with its last reference, so poll (bounded: 10 s) until
+# drained_wait: a VM's teardown ends with its last reference, so poll (bounded: 30 s) until
 # nothing is in flight on the pvapf host; the caller checks the count.
-drained_wait() {
-	w=0
-	while [ "$(global_outstanding)" != 0 ] && [ $w -lt 1000 ]; do
-		w=$((w + 1))
-		usleep 10000
-	done
-}
+drained_wait() { bounded_until 30 nothing_outstanding; }
+nothing_outstanding() { [ "$(global_outstanding)" = 0 ]; }
 
 # host_counter LABEL NAME FIELD: a pvapf host counter of that run's VM from the snapshot
 # the L2 took with "l1_call host-counters NAME" (see hooks/host-counters).

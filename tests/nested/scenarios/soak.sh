@@ -9,14 +9,14 @@
 #    table's nodes, ours only);
 #  - in the host: the VMM stopped and continued (QMP), the VM's policy, max_outstanding and
 #    READY-on-another-vCPU changed through sysfs, memory pressure (memory.high squeezed and
-#    released), and in some rounds the VMM killed mid-fault.
+#    released), the guest migrated to a new VMM (pre-copy, post-copy, a snapshot to a file:
+#    l2_migrate), and in some rounds the VMM killed mid-fault.
 # A round fails when its guest hangs (L2_TIMEOUT; hooks/l2-stuck says where), prints a splat,
 # reads a page back wrong, ends with a task asleep or a vCPU without APF, or leaves anything
 # of its VM in the host. "SOAK ..." lines carry the figures tests/soak/run.sh adds up.
 # L1 on one vCPU: multi-vCPU L2s on a 2-vCPU L1 triple-fault under TCG (tests/nested/README.md).
 L1_KERNEL=pvapf
 SWAP=disk
-QUARANTINE="open findings of the soak (tests/soak/README.md): our guest WARNs in sched_cpu_dying when a cpu goes down (seeds 7100, 7111), resets inside hibernation cycles (seeds 2, 7107: likely that WARN, its text lost), hung in one (seed 7104); make soak still runs it"
 L0_TIMEOUT=1800
 L2_MEM=384
 L1_SMP=1
@@ -42,6 +42,9 @@ l2_main() {
 	seeded "$seed" 200 | while read -r d r; do
 		msleep "$d"
 		kill -0 $pid 2>/dev/null || break
+		# quietly: the shell writes an error message in pieces, and a piece on the shared
+		# console once broke memtouch's RESULT line (seed 7213 r3, Debian's guest refusing
+		# pm_test); the event's status says enough
 		case $((r % 3)) in
 		0)
 			kind=cpu
@@ -58,7 +61,7 @@ l2_main() {
 			failslab_on && msleep $((500 + r % 1500))
 			failslab_off
 			;;
-		esac
+		esac 2>/dev/null
 		echo "RESULT soak_event kind=$kind rc=$?"
 	done
 	wait $pid
@@ -71,15 +74,13 @@ l2_main() {
 # soak_events LABEL SEED KILL: the host's events for round LABEL until its VMM is gone (the
 # last one kills it if KILL is 1); one "SOAK event LABEL KIND RC" line each.
 soak_events() {
-	sock=/run/qmp-$1.sock e=0
-	until [ -S "$sock" ] && qpid=$(pidof qemu-system-x86_64); do
-		e=$((e + 1))
-		[ $e -lt 600 ] || return
-		usleep 100000
-	done
+	sock=/run/qmp-$1.sock
+	bounded_until 60 l2_monitor_up "$1" || return
 	cg=/sys/fs/cgroup/l2-$1 n=0
 	seeded "$2" 400 | while read -r d r; do
 		msleep "$d"
+		# the VMM of the moment: a migration moves the guest to another
+		qpid=$(l2_vmm "$1")
 		kill -0 "$qpid" 2>/dev/null || break
 		n=$((n + 1))
 		vm=$(pvapf_vm_dir "$qpid")
@@ -97,12 +98,28 @@ soak_events() {
 				;;
 			2) kind=max_outstanding && echo $((1 + r / 6 % 3 * 31)) >"$vm/max_outstanding" ;;
 			3) kind=ready_other && echo $((r / 6 % 2)) >"$vm/debug_ready_other_vcpu" ;;
-			*) kind=squeeze && echo 96M >"$cg/memory.high" && msleep $((500 + r % 2500)) && echo max >"$cg/memory.high" ;;
+			4) kind=squeeze && echo 96M >"$cg/memory.high" && msleep $((500 + r % 2500)) && echo max >"$cg/memory.high" ;;
+			*)
+				kind=precopy
+				case $((r / 6 % 3)) in 1) kind=postcopy ;; 2) kind="file" ;; esac
+				# cut short by the guest's own end (its VMM gone within 5 s): no event, the round
+				# is over
+				l2_migrate "$1" $kind || { bounded_until 5 vmm_gone "$qpid" && break; false; }
+				;;
 			esac
 		fi
 		echo "SOAK event $1 $kind $?"
 	done
 }
+
+# vmm_gone PID: that VMM has exited (a zombie not yet reaped counts as gone)
+vmm_gone() { ! grep -qE '^State:[[:space:]]+[^Z]' "/proc/$1/status" 2>/dev/null; }
+
+# l2_monitor_up LABEL: its VMM runs and answers on its monitor socket's path
+l2_monitor_up() { [ -S "/run/qmp-$1.sock" ] && [ -n "$(l2_vmm "$1")" ]; }
+
+# host_clean: nothing in flight and no VM directory left on the pvapf host
+host_clean() { nothing_outstanding && [ "$(count_paths /sys/kernel/pvapf/vms/*)" = 0 ]; }
 
 # soak_round LABEL SEED: one guest under one schedule, its checks (busybox sh has no locals:
 # its names are its own, apart from run_l2's)
@@ -137,12 +154,7 @@ soak_round() {
 	wait "$ev"
 	echo "SOAK time $label $(($(date +%s) - t_round))"
 	# the VM's teardown ends with its last reference: bounded poll for nothing left
-	w=0
-	while { [ "$(global_outstanding)" != 0 ] || [ "$(count_paths /sys/kernel/pvapf/vms/*)" != 0 ]; } &&
-		[ $w -lt 1000 ]; do
-		w=$((w + 1))
-		usleep 10000
-	done
+	bounded_until 30 host_clean
 	check_cmp "$label: nothing outstanding after the VM is gone" "$(global_outstanding)" -eq 0
 	check_cmp "$label: no VM left in /sys/kernel/pvapf/vms" "$(count_paths /sys/kernel/pvapf/vms/*)" -eq 0
 	[ "$kill" = 1 ] && return
@@ -162,7 +174,9 @@ l1_main() {
 	# pvapf.first=N skips to round N (a replay of one failed round: the same seeds)
 	round=$(pvapf_arg first)
 	# without arguments, the suite's smoke run: our guest on 2 vCPUs, Debian's on 3, ours
-	# on 2 with its VMM killed; each replayed seed of a defect found is added here
+	# on 2 with its VMM killed; each replayed seed of a defect found is added here (the one
+	# found so far, the sched_cpu_dying WARN of seeds 7100, 7111 and 7209, came from the
+	# fair server's timing, not from its seed: scenario kernel-fair-server is its test)
 	seed=${seed:-2} rounds=${rounds:-3} READS=${READS:-1} round=${round:-0}
 	echo "SOAK run seed=$seed rounds=$rounds reads=$READS"
 	while [ "$round" -lt "$rounds" ]; do

@@ -13,16 +13,29 @@
  * with exit 124 and a message, never a silent hang; before the kill HOOKDIR/l2-stuck, if
  * present, writes where the VM is stuck into the log.
  *
- * usage: l2ctl --log FILE --timeout SEC [--hookdir DIR] [--ram-min MiB] -- qemu args...
+ * A migration hands the L2 over to a second VMM (l2_migrate in lib/l1.sh): on SIGUSR1 we
+ * start an incoming QEMU, the same command line with the options listed in the --handover
+ * file (one argument per line) replacing those it has or added, and serve both consoles.
+ * SIGUSR2 says the incoming VMM runs the guest now: when the current one exits, that one is
+ * the L2 from then on (its pid in --pidfile). Without it the current VMM's exit ends the
+ * run as before (the guest ended during a migration) and the incoming one is killed; an
+ * incoming VMM that exits first is only logged. While an incoming VMM exists, replies to
+ * the current one's requests are held back and go to whichever VMM runs the guest after:
+ * one written into the old VMM's console as it stops would be lost with it.
+ *
+ * usage: l2ctl --log FILE --timeout SEC [--hookdir DIR] [--ram-min MiB]
+ *              [--pidfile FILE] [--handover FILE] -- qemu args...
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -36,17 +49,37 @@
 #define REQ "@@PVAPF "
 #define MAX_IOV 1024
 
+/* A VMM and its console: we write its serial input, read its serial output. */
+struct vmm {
+	pid_t pid;
+	bool running;
+	int to, from;
+	size_t len;
+	char line[8192];
+};
+
 static FILE *logf;
-static pid_t vmm;
-static int to_vmm = -1;
+/* The L2's VMM, and the one it is being migrated to (pid 0: none). */
+static struct vmm cur, next;
 static const char *hookdir = "/pvapf/hooks";
+static const char *pidfile, *handover_file;
 static unsigned long ram_min = 32UL << 20;
+/* SIGUSR1 and SIGUSR2 as data (blocked, read in the main loop), so their order against a
+ * VMM's exit is kept: a SIGUSR2 sent before the old VMM quits is read before its console's end. */
+static int sigfd = -1;
+/* Our signal mask before SIGUSR1 and SIGUSR2 were blocked: what children run with. */
+static sigset_t child_mask;
+/* Replies held back during a handover (see above). */
+static char held[4096];
+static size_t held_len;
 
 static void fail(const char *what)
 {
 	fprintf(stderr, "l2ctl: %s: %s\n", what, strerror(errno));
-	if (vmm > 0)
-		kill(vmm, SIGKILL);
+	if (cur.pid > 0)
+		kill(cur.pid, SIGKILL);
+	if (next.pid > 0)
+		kill(next.pid, SIGKILL);
 	exit(2);
 }
 
@@ -162,12 +195,20 @@ static long page_out(pid_t pid)
 	return vm_swap_kb(pid);
 }
 
-static void reply(const char *fmt, long v)
+static void reply(struct vmm *v, const char *fmt, long val)
 {
 	char buf[128];
-	int len = snprintf(buf, sizeof(buf), fmt, v);
+	int len = snprintf(buf, sizeof(buf), fmt, val);
 
-	if (write(to_vmm, buf, len) != len) {
+	if (v == &cur && next.pid) {
+		if (held_len + len > sizeof(held))
+			fail("replies held during a handover");
+		memcpy(held + held_len, buf, len);
+		held_len += len;
+		fprintf(logf, "[l2ctl] held until the handover ends: %s", buf);
+		return;
+	}
+	if (write(v->to, buf, len) != len) {
 		/* The VMM is gone (killed by the scenario): its exit status is the outcome. */
 		if (errno == EPIPE) {
 			fprintf(logf, "[l2ctl] reply not sent, the VMM closed its console: %s", buf);
@@ -188,7 +229,7 @@ static int valid_hook(const char *name)
 	return 1;
 }
 
-static int run_hook(char *args)
+static int run_hook(pid_t vmm, char *args)
 {
 	char *argv[16], *save = NULL, path[512], pidenv[32];
 	int argc = 0, status;
@@ -206,6 +247,7 @@ static int run_hook(char *args)
 	if (pid < 0)
 		fail("fork hook");
 	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &child_mask, NULL);
 		setenv("QEMU_PID", pidenv, 1);
 		dup2(fileno(logf), STDOUT_FILENO);
 		dup2(fileno(logf), STDERR_FILENO);
@@ -217,7 +259,7 @@ static int run_hook(char *args)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static void handle_line(char *line)
+static void handle_line(struct vmm *v, char *line)
 {
 	fprintf(logf, "%s\n", line);
 	fflush(logf);
@@ -228,17 +270,192 @@ static void handle_line(char *line)
 		return;
 	line += strlen(REQ);
 	if (!strcmp(line, "PAGEOUT"))
-		reply(REQ "PAGEOUT-DONE swap_kb=%ld\n", page_out(vmm));
+		reply(v, REQ "PAGEOUT-DONE swap_kb=%ld\n", page_out(v->pid));
 	else if (!strncmp(line, "CALL ", 5))
-		reply(REQ "RET %ld\n", run_hook(line + 5));
+		reply(v, REQ "RET %ld\n", run_hook(v->pid, line + 5));
+}
+
+/* Console bytes of @v: whole lines to handle_line(). */
+static void console_bytes(struct vmm *v, const char *buf, ssize_t got)
+{
+	for (ssize_t k = 0; k < got; k++) {
+		char c = buf[k];
+
+		if (c == '\r')
+			continue;
+		if (c == '\n' || v->len == sizeof(v->line) - 1) {
+			v->line[v->len] = 0;
+			handle_line(v, v->line);
+			v->len = 0;
+			if (c == '\n')
+				continue;
+		}
+		v->line[v->len++] = c;
+	}
+}
+
+static void spawn(struct vmm *v, char **argv)
+{
+	int in[2], out[2];
+
+	/* close-on-exec: a second VMM must not hold the first one's console open */
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		fail("pipe");
+	v->pid = fork();
+	if (v->pid < 0)
+		fail("fork");
+	if (v->pid == 0) {
+		sigprocmask(SIG_SETMASK, &child_mask, NULL);
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		execvp(argv[0], argv);
+		fprintf(stderr, "l2ctl: exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	v->to = in[1];
+	v->from = out[0];
+	v->len = 0;
+	v->running = false;
+}
+
+/* The handover ended: the held replies go to the VMM that runs the guest now. */
+static void release_held(void)
+{
+	if (held_len && write(cur.to, held, held_len) != (ssize_t)held_len && errno != EPIPE)
+		fail("write to L2 console");
+	if (held_len)
+		fprintf(logf, "[l2ctl] %zu bytes of held replies sent to VMM %d\n", held_len, cur.pid);
+	held_len = 0;
+}
+
+static void write_pidfile(void)
+{
+	FILE *f;
+
+	if (!pidfile)
+		return;
+	f = fopen(pidfile, "w");
+	if (!f)
+		fail(pidfile);
+	fprintf(f, "%d\n", cur.pid);
+	fclose(f);
+}
+
+/* Wait for a console (@pfd) or a signal, at most @left seconds; poll()'s result. */
+static int poll_with_signals(struct pollfd pfd[2], long left)
+{
+	struct pollfd all[3] = { pfd[0], pfd[1], { .fd = sigfd, .events = POLLIN } };
+	int n = poll(all, 3, left * 1000);
+
+	pfd[0].revents = all[0].revents;
+	pfd[1].revents = all[1].revents;
+	return n;
+}
+
+static void start_incoming(char **argv, int argc);
+
+/*
+ * SIGUSR1: start the incoming VMM; SIGUSR2: it runs the guest now. True if one was taken
+ * (the caller then looks again before reading a console).
+ */
+static bool take_signals(char **argv, int argc)
+{
+	struct signalfd_siginfo si;
+	bool took = false;
+
+	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+		took = true;
+		if (si.ssi_signo == SIGUSR1) {
+			start_incoming(argv, argc);
+		} else {
+			next.running = next.pid > 0;
+			fprintf(logf, "[l2ctl] incoming VMM %d runs the guest\n", next.pid);
+		}
+	}
+	return took;
+}
+
+/*
+ * Start the incoming VMM: @argv with each option of the handover file that @argv has
+ * ("-qmp X") given the file's value, the file's other arguments appended.
+ */
+static void start_incoming(char **argv, int argc)
+{
+	/* the file's arguments, kept until the next handover (the child has its own copy) */
+	static char *owned[32];
+	static int n_owned;
+	char *extra[32], *nargv[512], buf[4096];
+	int n = 0, m = 0;
+	FILE *f;
+
+	if (next.pid) {
+		fprintf(logf, "[l2ctl] handover asked while one is running: ignored\n");
+		return;
+	}
+	f = handover_file ? fopen(handover_file, "r") : NULL;
+	if (!f) {
+		fprintf(logf, "[l2ctl] handover asked without a handover file: ignored\n");
+		return;
+	}
+	while (n_owned)
+		free(owned[--n_owned]);
+	while (n < 32 && fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = 0;
+		extra[n] = strdup(buf);
+		if (!extra[n])
+			fail("strdup");
+		owned[n_owned++] = extra[n++];
+	}
+	fclose(f);
+	if (argc + n >= 512) {
+		fprintf(logf, "[l2ctl] handover: command line too long: ignored\n");
+		return;
+	}
+	for (int i = 0; i < argc; i++) {
+		nargv[m++] = argv[i];
+		for (int k = 0; k + 1 < n && i + 1 < argc; k++)
+			if (extra[k] && extra[k][0] == '-' && !strcmp(argv[i], extra[k])) {
+				nargv[m++] = extra[k + 1];
+				extra[k] = extra[k + 1] = NULL;
+				i++;
+				break;
+			}
+	}
+	for (int k = 0; k < n; k++)
+		if (extra[k])
+			nargv[m++] = extra[k];
+	nargv[m] = NULL;
+	fflush(logf);
+	spawn(&next, nargv);
+	fprintf(logf, "[l2ctl] incoming VMM %d started\n", next.pid);
+	fflush(logf);
+}
+
+/* @v's console closed: it has exited (or is about to); its wait status. */
+static int reap(struct vmm *v)
+{
+	int status;
+
+	if (v->len) {
+		v->line[v->len] = 0;
+		handle_line(v, v->line);
+		v->len = 0;
+	}
+	if (waitpid(v->pid, &status, 0) < 0)
+		fail("waitpid");
+	close(v->to);
+	close(v->from);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
-	int in[2], out[2], timeout = 0, status, i;
+	int timeout = 0, status, i, vargc;
 	const char *logpath = NULL;
-	char buf[4096], line[8192];
-	size_t len = 0;
+	char buf[4096], line[600], **vargv;
+	sigset_t usr;
 	time_t deadline;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
@@ -250,40 +467,45 @@ int main(int argc, char **argv)
 			hookdir = argv[++i];
 		else if (!strcmp(argv[i], "--ram-min") && i + 1 < argc)
 			ram_min = strtoul(argv[++i], NULL, 0) << 20;
+		else if (!strcmp(argv[i], "--pidfile") && i + 1 < argc)
+			pidfile = argv[++i];
+		else if (!strcmp(argv[i], "--handover") && i + 1 < argc)
+			handover_file = argv[++i];
 		else
 			break;
 	}
 	if (!logpath || timeout <= 0 || i >= argc - 1 || strcmp(argv[i], "--")) {
-		fprintf(stderr, "usage: l2ctl --log FILE --timeout SEC [--hookdir DIR] [--ram-min MiB] -- qemu args...\n");
+		fprintf(stderr, "usage: l2ctl --log FILE --timeout SEC [--hookdir DIR] [--ram-min MiB] [--pidfile FILE] [--handover FILE] -- qemu args...\n");
 		return 2;
 	}
+	vargv = &argv[i + 1];
+	vargc = argc - i - 1;
 	logf = fopen(logpath, "w");
 	if (!logf)
 		fail(logpath);
-	if (pipe(in) || pipe(out))
-		fail("pipe");
-	vmm = fork();
-	if (vmm < 0)
-		fail("fork");
-	if (vmm == 0) {
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		close(in[1]);
-		close(out[0]);
-		execvp(argv[i + 1], &argv[i + 1]);
-		fprintf(stderr, "l2ctl: exec %s: %s\n", argv[i + 1], strerror(errno));
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	to_vmm = in[1];
+	/* line by line: the scenario (and a test) reads the log while we run */
+	setvbuf(logf, NULL, _IOLBF, 0);
+	sigemptyset(&usr);
+	sigaddset(&usr, SIGUSR1);
+	sigaddset(&usr, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr, &child_mask);
+	sigfd = signalfd(-1, &usr, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0)
+		fail("signalfd");
 	signal(SIGPIPE, SIG_IGN);
+	spawn(&cur, vargv);
+	write_pidfile();
 	deadline = time(NULL) + timeout;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
+		struct pollfd pfd[2] = { { .fd = cur.from, .events = POLLIN },
+					 { .fd = next.pid ? next.from : -1, .events = POLLIN } };
 		long left = deadline - time(NULL);
 		ssize_t got;
+
+		/* first the signals that came, then the consoles */
+		if (take_signals(vargv, vargc))
+			continue;
 
 		if (left <= 0) {
 			fprintf(stderr, "l2ctl: L2 did not finish within %d s, killed (log: %s)\n",
@@ -292,46 +514,62 @@ int main(int argc, char **argv)
 			snprintf(line, sizeof(line), "%s/l2-stuck", hookdir);
 			if (!access(line, X_OK)) {
 				strcpy(line, "l2-stuck");
-				run_hook(line);
+				run_hook(cur.pid, line);
 			}
-			kill(vmm, SIGKILL);
-			waitpid(vmm, NULL, 0);
+			if (next.pid)
+				kill(next.pid, SIGKILL);
+			kill(cur.pid, SIGKILL);
+			waitpid(cur.pid, NULL, 0);
 			fclose(logf);
 			return 124;
 		}
-		if (poll(&pfd, 1, left * 1000) < 0) {
+		if (poll_with_signals(pfd, left) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail("poll");
 		}
-		if (!pfd.revents)
-			continue;
-		got = read(out[0], buf, sizeof(buf));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		for (ssize_t k = 0; k < got; k++) {
-			char c = buf[k];
+		for (int k = 0; k < 2; k++) {
+			struct vmm *v = k ? &next : &cur;
 
-			if (c == '\r')
+			if (!pfd[k].revents)
 				continue;
-			if (c == '\n' || len == sizeof(line) - 1) {
-				line[len] = 0;
-				handle_line(line);
-				len = 0;
-				if (c == '\n')
-					continue;
+			got = read(v->from, buf, sizeof(buf));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got > 0) {
+				console_bytes(v, buf, got);
+				continue;
 			}
-			line[len++] = c;
+			status = reap(v);
+			if (v == &next) {
+				fprintf(logf, "[l2ctl] incoming VMM %d exited before taking over, status %d\n",
+					next.pid, status);
+				next.pid = 0;
+				release_held();
+				continue;
+			}
+			if (!next.pid)
+				goto done;
+			/* a SIGUSR2 sent before the old VMM quit is read now */
+			take_signals(vargv, vargc);
+			if (!next.running) {
+				fprintf(logf, "[l2ctl] VMM %d exited during a migration, status %d: incoming VMM %d killed\n",
+					cur.pid, status, next.pid);
+				kill(next.pid, SIGKILL);
+				reap(&next);
+				goto done;
+			}
+			fprintf(logf, "[l2ctl] VMM %d exited, status %d; incoming VMM %d takes over\n",
+				cur.pid, status, next.pid);
+			cur = next;
+			next.pid = 0;
+			write_pidfile();
+			release_held();
+			/* pfd[1] was the new cur's: read it on the next round */
+			break;
 		}
 	}
-	if (len) {
-		line[len] = 0;
-		handle_line(line);
-	}
-	if (waitpid(vmm, &status, 0) < 0)
-		fail("waitpid");
+done:
 	fprintf(logf, "[l2ctl] VMM exited, status %d\n", status);
 	fclose(logf);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
