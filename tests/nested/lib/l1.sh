@@ -250,6 +250,9 @@ migration_done() {
 # vm_running SOCKET: the VMM at SOCKET runs its guest (not paused, not waiting for one).
 vm_running() { qmp "$1" '{"execute": "query-status"}' | grep -q '"status": "running"'; }
 
+# vmm_gone PID: that VMM has exited (a zombie not yet reaped counts as gone, as kill -0 would not)
+vmm_gone() { ! grep -qE '^State:[[:space:]]+[^Z]' "/proc/$1/status" 2>/dev/null; }
+
 # vmm_changed LABEL PID: the L2 LABEL runs on another VMM than PID.
 vmm_changed() { [ "$(l2_vmm "$1")" != "$2" ]; }
 
@@ -286,6 +289,7 @@ l2_migrate_steps() {
 	precopy | postcopy) mg_out=unix:/run/mig-$1.sock mg_in=$mg_out ;;
 	*) echo "l2_migrate $1: unknown mode '$2'" && return 2 ;;
 	esac
+	mg_incoming="{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"$mg_in\"}}"
 	rm -f "$mg_dst" "/run/mig-$1.sock" "$mg_img"
 	printf '%s\n' -incoming defer -qmp "unix:$mg_dst,server=on,wait=off" >"/run/l2-$1.handover"
 	kill -USR1 "$(cat "/run/l2-$1.ctl")" || return 1
@@ -297,13 +301,13 @@ l2_migrate_steps() {
 		done
 	fi
 	# a snapshot is written whole before it is read; a live migration's listener comes first
-	[ "$2" = file ] || qmp_ok "$mg_dst" "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"$mg_in\"}}" migrate-incoming || return 1
+	[ "$2" = file ] || qmp_ok "$mg_dst" "$mg_incoming" migrate-incoming || return 1
 	qmp_ok "$mg_src" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$mg_out\"}}" migrate || return 1
 	if [ "$2" = postcopy ]; then
 		qmp_ok "$mg_src" '{"execute": "migrate-start-postcopy"}' migrate-start-postcopy || return 1
 	fi
 	bounded_until 300 migration_done "$mg_src" || { echo "l2_migrate $1: $2 did not complete" && return 1; }
-	[ "$2" != file ] || qmp_ok "$mg_dst" "{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"$mg_in\"}}" migrate-incoming || return 1
+	[ "$2" != file ] || qmp_ok "$mg_dst" "$mg_incoming" migrate-incoming || return 1
 	bounded_until 30 vm_running "$mg_dst" || { echo "l2_migrate $1: the incoming VMM does not run the guest" && return 1; }
 	# from here the new VMM is the L2's: l2ctl keeps it when the old one exits
 	kill -USR2 "$(cat "/run/l2-$1.ctl")"

@@ -32,7 +32,7 @@ l2_main() {
 async_in_flight() {
 	af_p=$(l2_vmm "$1")
 	[ -n "$af_p" ] || return 1
-	kill -0 "$af_p" 2>/dev/null || return 2
+	vmm_gone "$af_p" && return 2
 	af_n=$(vm_outstanding "$af_p")
 	[ "${af_n:-0}" -gt 0 ]
 }

@@ -112,9 +112,6 @@ soak_events() {
 	done
 }
 
-# vmm_gone PID: that VMM has exited (a zombie not yet reaped counts as gone)
-vmm_gone() { ! grep -qE '^State:[[:space:]]+[^Z]' "/proc/$1/status" 2>/dev/null; }
-
 # l2_monitor_up LABEL: its VMM runs and answers on its monitor socket's path
 l2_monitor_up() { [ -S "/run/qmp-$1.sock" ] && [ -n "$(l2_vmm "$1")" ]; }
 

@@ -262,7 +262,6 @@ static int run_hook(pid_t vmm, char *args)
 static void handle_line(struct vmm *v, char *line)
 {
 	fprintf(logf, "%s\n", line);
-	fflush(logf);
 	/* Also on L1's console: what a hung or killed L2 printed reaches L0 either way. */
 	printf("L2| %s\n", line);
 	fflush(stdout);
@@ -343,40 +342,6 @@ static void write_pidfile(void)
 	fclose(f);
 }
 
-/* Wait for a console (@pfd) or a signal, at most @left seconds; poll()'s result. */
-static int poll_with_signals(struct pollfd pfd[2], long left)
-{
-	struct pollfd all[3] = { pfd[0], pfd[1], { .fd = sigfd, .events = POLLIN } };
-	int n = poll(all, 3, left * 1000);
-
-	pfd[0].revents = all[0].revents;
-	pfd[1].revents = all[1].revents;
-	return n;
-}
-
-static void start_incoming(char **argv, int argc);
-
-/*
- * SIGUSR1: start the incoming VMM; SIGUSR2: it runs the guest now. True if one was taken
- * (the caller then looks again before reading a console).
- */
-static bool take_signals(char **argv, int argc)
-{
-	struct signalfd_siginfo si;
-	bool took = false;
-
-	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-		took = true;
-		if (si.ssi_signo == SIGUSR1) {
-			start_incoming(argv, argc);
-		} else {
-			next.running = next.pid > 0;
-			fprintf(logf, "[l2ctl] incoming VMM %d runs the guest\n", next.pid);
-		}
-	}
-	return took;
-}
-
 /*
  * Start the incoming VMM: @argv with each option of the handover file that @argv has
  * ("-qmp X") given the file's value, the file's other arguments appended.
@@ -430,7 +395,27 @@ static void start_incoming(char **argv, int argc)
 	fflush(logf);
 	spawn(&next, nargv);
 	fprintf(logf, "[l2ctl] incoming VMM %d started\n", next.pid);
-	fflush(logf);
+}
+
+/*
+ * SIGUSR1: start the incoming VMM; SIGUSR2: it runs the guest now. True if one was taken
+ * (the caller then looks again before reading a console).
+ */
+static bool take_signals(char **argv, int argc)
+{
+	struct signalfd_siginfo si;
+	bool took = false;
+
+	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+		took = true;
+		if (si.ssi_signo == SIGUSR1) {
+			start_incoming(argv, argc);
+		} else {
+			next.running = next.pid > 0;
+			fprintf(logf, "[l2ctl] incoming VMM %d runs the guest\n", next.pid);
+		}
+	}
+	return took;
 }
 
 /* @v's console closed: it has exited (or is about to); its wait status. */
@@ -498,8 +483,10 @@ int main(int argc, char **argv)
 	deadline = time(NULL) + timeout;
 
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = cur.from, .events = POLLIN },
-					 { .fd = next.pid ? next.from : -1, .events = POLLIN } };
+		/* the consoles, then the signals (read by take_signals() above) */
+		struct pollfd pfd[3] = { { .fd = cur.from, .events = POLLIN },
+					 { .fd = next.pid ? next.from : -1, .events = POLLIN },
+					 { .fd = sigfd, .events = POLLIN } };
 		long left = deadline - time(NULL);
 		ssize_t got;
 
@@ -523,7 +510,7 @@ int main(int argc, char **argv)
 			fclose(logf);
 			return 124;
 		}
-		if (poll_with_signals(pfd, left) < 0) {
+		if (poll(pfd, 3, left * 1000) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail("poll");
