@@ -38,6 +38,7 @@ mkdir -p "$DIST"
 mkdir -p "$BUILD"
 exec 9>"$BUILD/pkg.lock"
 flock 9
+tree_lock shared
 
 flavour_text() {
 	case "$1" in

@@ -51,6 +51,7 @@ if [ "$base" != allnoconfig ]; then
 		die build-kernel "" "$base is not the one kernel/VERSION pins: remove $BASE_DIR and run make deps"
 fi
 
+tree_lock shared
 [ -d "$TREE" ] || die build-kernel "" "no kernel tree at $TREE: run scripts/prepare-tree.sh"
 need_cmd build-kernel ccache ccache
 need_cmd build-kernel bison bison

@@ -5,6 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 load_version
 CP=$BUILD/src/linux-$UPSTREAM_VERSION/scripts/checkpatch.pl
+tree_lock shared
 [ -x "$CP" ] || die checkpatch "" "no $CP: run make tree"
 cd "$PVAPF_ROOT"
 rc=0

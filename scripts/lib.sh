@@ -96,6 +96,42 @@ load_version() {
 	BASE_CONFIGS=$BASE_DIR/usr/src/linux-config-6.12
 }
 
+# tree_lock shared|exclusive: hold the kernel tree's lock ($BUILD/src.lock, on fd 7) until this
+# script exits. prepare-tree holds it exclusive while it rewrites $BUILD/src; whatever reads the
+# tree (kernel builds, packaging, uapi headers, checkpatch, the harness's tools) holds it shared.
+# A re-prepare then waits for running builds, and they for it, instead of pulling the tree from
+# under a build (a flavour build failed on a missing asm/bitsperlong.h when a test kernel's
+# `make kernel` re-prepared the tree). flock(2) drops a shared lock before taking it exclusive,
+# so two runs converting at once cannot deadlock: the caller checks again afterwards.
+tree_lock() {
+	local how=-s what="the kernel tree is being prepared by another run"
+	[ "$1" = exclusive ] && how=-x what="a build is reading the kernel tree"
+	if [ -z "${TREE_LOCK_OPEN:-}" ]; then
+		mkdir -p "$BUILD"
+		exec 7>>"$BUILD/src.lock"
+		TREE_LOCK_OPEN=1
+	fi
+	flock -n "$how" 7 && return
+	echo "    [tree] $what: waiting for it ($BUILD/src.lock)" >&2
+	flock "$how" 7
+}
+
+# content_lines FILE: its lines that are neither comments nor blank (an absent FILE has none)
+content_lines() { grep -v -e '^#' -e '^[[:space:]]*$' "$1" 2>/dev/null || true; }
+
+# series_patches: kernel/patches/series' patches, in order
+series_patches() { content_lines "$PVAPF_ROOT/kernel/patches/series"; }
+
+# tree_inputs_hash: a hash of everything the prepared tree is made from (kernel/VERSION, the
+# series and its patches, the overlay); prepare-tree re-makes the tree when it changes
+tree_inputs_hash() {
+	local p
+	{
+		cat "$PVAPF_ROOT/kernel/VERSION" "$PVAPF_ROOT/kernel/patches/series" "$PVAPF_ROOT/kernel/overlay" 2>/dev/null
+		for p in $(series_patches); do cat "$PVAPF_ROOT/kernel/patches/$p"; done
+	} | sha256sum | cut -d' ' -f1
+}
+
 # archive_versions PKG: the versions of PKG apt's lists offer, newest first. Read whole before
 # any test of it: a reader that stops early (grep -q) would kill apt-cache with SIGPIPE, and
 # under pipefail a version that is there would read as missing.

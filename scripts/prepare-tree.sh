@@ -7,7 +7,6 @@ set -euo pipefail
 load_version
 
 TARBALL=$BASE_TARBALL
-SERIES=$PVAPF_ROOT/kernel/patches/series
 OVERLAY=$PVAPF_ROOT/kernel/overlay
 TREE=$BUILD/src/linux-$UPSTREAM_VERSION
 STAMP=$BUILD/src/.prepared
@@ -18,28 +17,22 @@ stage_begin prepare-tree "base tree linux-source-6.12 $DEB_VERSION"
 { [ -f "$BASE_DIR/.complete" ] && [ -f "$TARBALL" ]; } ||
 	die prepare-tree "" "the pinned base linux-source-6.12 $DEB_VERSION is not in $BASE_DIR: run make deps"
 
-# Non-comment, non-blank lines of a file (absent file: none).
-lines() { grep -v -e '^#' -e '^[[:space:]]*$' "$1" 2>/dev/null || true; }
-patches() { lines "$SERIES"; }
-
-# Everything the tree is made from; any change to it re-makes the tree.
-inputs_hash() {
-	{
-		cat "$PVAPF_ROOT/kernel/VERSION" "$SERIES" "$OVERLAY" 2>/dev/null
-		for p in $(patches); do cat "$PVAPF_ROOT/kernel/patches/$p"; done
-	} | sha256sum | cut -d' ' -f1
-}
-
 # Files a patch series touches: after re-extracting, they get a fresh mtime so that objects
 # built from a previously patched (or unpatched) version are rebuilt.
 touched_files() {
-	for p in $(patches); do
+	for p in $(series_patches); do
 		sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$PVAPF_ROOT/kernel/patches/$p"
 	done
 }
 
-want=$(inputs_hash)
-if [ -f "$STAMP" ] && [ "$(head -n1 "$STAMP")" = "$want" ] && [ -d "$TREE" ]; then
+want=$(tree_inputs_hash)
+up_to_date() { [ -f "$STAMP" ] && [ "$(head -n1 "$STAMP")" = "$want" ] && [ -d "$TREE" ]; }
+# an up-to-date tree is only read: that waits for no build
+tree_lock shared
+if ! up_to_date; then
+	tree_lock exclusive
+fi
+if up_to_date; then
 	echo "tree up to date: $TREE"
 	stage_end
 	exit 0
@@ -54,7 +47,7 @@ mkdir -p "$BUILD/src"
 tar -C "$BUILD/src" -xf "$TARBALL" >>"$LOG" 2>&1 || die prepare-tree "$LOG" "cannot unpack $TARBALL"
 mv "$BUILD/src/linux-source-6.12" "$TREE"
 
-for p in $(patches); do
+for p in $(series_patches); do
 	echo "applying $p" >>"$LOG"
 	patch -d "$TREE" -p1 --forward --batch --no-backup-if-mismatch \
 		<"$PVAPF_ROOT/kernel/patches/$p" >>"$LOG" 2>&1 ||
@@ -63,7 +56,7 @@ done
 
 # Our own sources are symlinked, so editing them in the repo is seen by the next make.
 if [ -f "$OVERLAY" ]; then
-	lines "$OVERLAY" | while read -r src dst; do
+	content_lines "$OVERLAY" | while read -r src dst; do
 		[ -e "$PVAPF_ROOT/$src" ] || die prepare-tree "" "kernel/overlay names missing $src"
 		mkdir -p "$(dirname "$TREE/$dst")"
 		ln -sfn "$PVAPF_ROOT/$src" "$TREE/$dst"
@@ -75,5 +68,5 @@ for f in $old_touched $new_touched; do
 	[ -e "$TREE/$f" ] && touch "$TREE/$f"
 done
 { echo "$want"; echo "$new_touched"; } >"$STAMP"
-echo "prepared $TREE ($(patches | wc -l) patches)"
+echo "prepared $TREE ($(series_patches | wc -l) patches)"
 stage_end

@@ -5,6 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 load_version
 TREE=$BUILD/src/linux-$UPSTREAM_VERSION
+tree_lock shared
 [ -d "$TREE" ] || die uapi "" "no kernel tree at $TREE: run make tree"
 if [ "$BUILD/uapi/include/asm/kvm_para.h" -nt "$BUILD/src/.prepared" ]; then
 	exit 0

@@ -220,6 +220,8 @@ stage build-progress nice tests/check/build-progress.sh
 stage soak-table nice tests/self/soak-table.sh
 # the nested harness's l2ctl handing an L2 over to a second VMM (a migration), on fake VMMs
 stage l2ctl-handover nice tests/self/l2ctl-handover.sh
+# the kernel tree's lock: a re-prepare waits for running builds, a build for a re-prepare
+stage tree-lock nice tests/self/tree-lock.sh
 [ "$TREE_OK" = 0 ] && stage checkpatch nice scripts/checkpatch.sh
 # the libvirt hook against its table of domain XMLs (ASan+UBSan)
 stage hook nice tests/hook/run.sh

@@ -113,6 +113,7 @@ l1)
 	done
 	cp "$BIN/l2ctl" "$BIN/asuser" "$BIN/qmp" "$BIN/countwait" "$BIN/rtstarve" "$STAGE/bin/"
 	# L1 test programs on KVM's selftest library (tests/kvm)
+	tree_lock shared
 	run_logged initramfs "$BUILD/logs/kvm-tests.log" make -C "$PVAPF_ROOT/tests/kvm" OUT="$BUILD/vmtest/l1bin" \
 		TREE="$BUILD/src/linux-$UPSTREAM_VERSION" UAPI="$BUILD/uapi/include" ABI="$PVAPF_ROOT/abi"
 	for t in "$BUILD"/vmtest/l1bin/*; do
