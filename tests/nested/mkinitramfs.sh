@@ -111,6 +111,9 @@ l1)
 	for fw in qboot.rom bios-microvm.bin linuxboot_dma.bin pvh.bin kvmvapic.bin; do
 		cp -L "/usr/share/qemu/$fw" "$STAGE/usr/share/qemu/"
 	done
+	# SeaBIOS, for L2s on the pc machine (guest-smm: its SMI handler)
+	need_file initramfs /usr/share/seabios/bios-256k.bin seabios
+	cp -L /usr/share/seabios/bios-256k.bin "$STAGE/usr/share/qemu/"
 	cp "$BIN/l2ctl" "$BIN/asuser" "$BIN/qmp" "$BIN/countwait" "$BIN/rtstarve" "$STAGE/bin/"
 	# L1 test programs on KVM's selftest library (tests/kvm)
 	tree_lock shared

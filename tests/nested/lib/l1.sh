@@ -21,7 +21,7 @@ KERNEL_HANG='^\[ *[0-9]+\.[0-9]+\] .*(pvapf: .* asleep [0-9]+ s on token|INFO: t
 # exceptions actually injected (under nested paging no other #PF is injected into L2).
 # The pvapf host has its own events (pvapf_host/); host_not_present and host_ready add up
 # whichever host L1 runs.
-APF_EVENTS="kvm/kvm_async_pf_not_present kvm/kvm_async_pf_ready kvm/kvm_async_pf_completed kvm/kvm_async_pf_repeated_fault kvm/kvm_try_async_get_page kvm/kvm_inj_exception pvapf_host/pvapf_host_not_present pvapf_host/pvapf_host_ready pvapf_host/pvapf_host_sync pvapf_host/pvapf_host_adaptive pvapf_host/pvapf_host_bad_msr"
+APF_EVENTS="kvm/kvm_async_pf_not_present kvm/kvm_async_pf_ready kvm/kvm_async_pf_completed kvm/kvm_async_pf_repeated_fault kvm/kvm_try_async_get_page kvm/kvm_inj_exception pvapf_host/pvapf_host_not_present pvapf_host/pvapf_host_ready pvapf_host/pvapf_host_sync pvapf_host/pvapf_host_adaptive pvapf_host/pvapf_host_bad_msr kvm/kvm_smm_transition"
 TRACE=/sys/kernel/tracing
 
 # virtio disks are told apart by size: the results disk is exactly 32 MiB.
@@ -84,6 +84,15 @@ setup_swap() {
 	echo "swap: $1 on $dev${read_delay:+, reads delayed $read_delay ms}"
 }
 
+# swap_read_delay MS: SWAP=slowdisk's reads delayed MS ms from now on. dm-delay takes its new
+# table suspended: swap I/O in flight completes first and new I/O waits until the resume.
+swap_read_delay() {
+	srd_dev=$(swap_disk)
+	dmsetup suspend slowswap &&
+		dmsetup reload slowswap --table "0 $(blockdev --getsz "$srd_dev") delay $srd_dev 0 $1 $srd_dev 0 0" &&
+		dmsetup resume slowswap
+}
+
 trace_start() {
 	echo 0 >$TRACE/tracing_on
 	echo 65536 >$TRACE/buffer_size_kb
@@ -121,6 +130,20 @@ trace_stop() {
 			if ((why == "sync") != (a["async"] == 0)) adis++
 			ad[why]++
 		}
+		# SMM (guest-smm): a vCPU that entered SMM with page-ins in flight on it and, once
+		# out, took a READY: one whose page-in may have completed while it was in SMM
+		e == "pvapf_host_not_present" { out[$(i + 2)]++ }
+		e == "kvm_smm_transition" {
+			v = $(i + 2)
+			sub(/:$/, "", v)
+			if ($(i + 3) == "entering") { smm_in++; held[v] = out[v] > 0 }
+			else if (held[v]) { armed[v] = 1; held[v] = 0 }
+		}
+		e == "pvapf_host_ready" {
+			v = $(i + 2)
+			if (out[v] > 0) out[v]--
+			if (armed[v]) { ras++; armed[v] = 0 }
+		}
 		{ e = "" }
 		END {
 			for (i = 1; i <= n; i++) print ev[i], c[ev[i]]
@@ -130,6 +153,8 @@ trace_stop() {
 			split("first measured probe sync", w, " ")
 			for (j = 1; j <= 4; j++) print "adaptive_" w[j], ad[w[j]] + 0
 			print "adaptive_disagree", adis + 0
+			print "smm_entered", smm_in + 0
+			print "ready_after_smm", ras + 0
 		}
 	' $TRACE/trace >"$out"
 	lost=$(awk '/overrun:/ { s += $2 } END { print s + 0 }' $TRACE/per_cpu/cpu*/stats)
@@ -167,7 +192,8 @@ run_l2() {
 	mkdir -p "$cg"
 	[ -n "$L2_MEMORY_MAX" ] && echo "$L2_MEMORY_MAX" >"$cg/memory.max"
 	echo "run_l2 $label: kernel=$kernel mem=${L2_MEM}M smp=$L2_SMP args=$*"
-	machine=$(cat "/pvapf/l2/machine-$kernel")
+	# L2_MACHINE: another machine than the kernel's (guest-smm: pc with SMM and SeaBIOS)
+	machine=${L2_MACHINE:-$(cat "/pvapf/l2/machine-$kernel")}
 	t0=$(date +%s)
 	boot_l2 "$@"
 	# Nested TCG now and then resets an L2 while it boots: a triple fault on a kernel

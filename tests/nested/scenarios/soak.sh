@@ -6,17 +6,20 @@
 # policy, whether its VMM is killed, and both schedules of events:
 #  - in the guest: a cpu offline and back (EN off and on), a hibernation cycle (pm_test
 #    "core": cpus down, syscore suspend/resume), an emergency pause (failslab on the token
-#    table's nodes, ours only);
+#    table's nodes, ours only); and in a third of our guests' rounds, run on a machine with SMM
+#    (pc, smm=on, SeaBIOS), SMIs all along, 50 at a time (tests/nested/tools/smi.c, guest-smm);
 #  - in the host: the VMM stopped and continued (QMP), the VM's policy, max_outstanding and
 #    READY-on-another-vCPU changed through sysfs, memory pressure (memory.high squeezed and
-#    released), the guest migrated to a new VMM (pre-copy, post-copy, a snapshot to a file:
-#    l2_migrate), and in some rounds the VMM killed mid-fault.
+#    released), the swap device's read delay changed (dm-delay: 0, 1 or 4 ms; each round
+#    starts at 0) with the swap I/O held meanwhile, the guest migrated to a new VMM
+#    (pre-copy, post-copy, a snapshot to a file: l2_migrate), and in some rounds the VMM
+#    killed mid-fault.
 # A round fails when its guest hangs (L2_TIMEOUT; hooks/l2-stuck says where), prints a splat,
 # reads a page back wrong, ends with a task asleep or a vCPU without APF, or leaves anything
 # of its VM in the host. "SOAK ..." lines carry the figures tests/soak/run.sh adds up.
 # L1 on one vCPU: multi-vCPU L2s on a 2-vCPU L1 triple-fault under TCG (tests/nested/README.md).
 L1_KERNEL=pvapf
-SWAP=disk
+SWAP=slowdisk
 L0_TIMEOUT=1800
 L2_MEM=384
 L1_SMP=1
@@ -39,6 +42,11 @@ l2_main() {
 	pvapf_counters before
 	memtouch --mib 128 --threads $((smp * 4)) --rounds "$(pvapf_arg reads)" </dev/console &
 	pid=$!
+	storm=
+	if [ "$(pvapf_arg smm)" = 1 ]; then
+		smi_storm $pid $((seed + 7)) &
+		storm=$!
+	fi
 	seeded "$seed" 200 | while read -r d r; do
 		msleep "$d"
 		kill -0 $pid 2>/dev/null || break
@@ -66,8 +74,21 @@ l2_main() {
 	done
 	wait $pid
 	rc=$?
+	[ -n "$storm" ] && wait $storm
 	pvapf_counters after
 	return $rc
+}
+
+# smi_storm PID SEED: on a machine with SMM, SMIs all along while PID runs, beside the other
+# events: 50 on a seeded vCPU 1 ms apart (tests/nested/tools/smi.c), then 0.5-2 s without.
+# One "RESULT soak_event kind=smi" line per 50; a vCPU offline at the time refuses them.
+smi_storm() {
+	seeded "$2" 1000 | while read -r d r; do
+		kill -0 "$1" 2>/dev/null || break
+		taskset -c $((r % smp)) smi 50 1000 >/dev/null 2>&1
+		echo "RESULT soak_event kind=smi rc=$?"
+		msleep $((d / 3))
+	done
 }
 
 # --- in the host
@@ -88,20 +109,25 @@ soak_events() {
 			kind="kill"
 			kill -9 "$qpid"
 		else
-			case $((r % 6)) in
+			case $((r % 7)) in
 			0) kind=stop && qmp "$sock" '{"execute": "stop"}' >/dev/null && msleep $((200 + r % 2000)) &&
 				qmp "$sock" '{"execute": "cont"}' >/dev/null ;;
 			1)
 				kind=policy p=always
-				case $((r / 6 % 3)) in 1) p=adaptive ;; 2) p=off ;; esac
+				case $((r / 7 % 3)) in 1) p=adaptive ;; 2) p=off ;; esac
 				echo $p >"$vm/policy"
 				;;
-			2) kind=max_outstanding && echo $((1 + r / 6 % 3 * 31)) >"$vm/max_outstanding" ;;
-			3) kind=ready_other && echo $((r / 6 % 2)) >"$vm/debug_ready_other_vcpu" ;;
+			2) kind=max_outstanding && echo $((1 + r / 7 % 3 * 31)) >"$vm/max_outstanding" ;;
+			3) kind=ready_other && echo $((r / 7 % 2)) >"$vm/debug_ready_other_vcpu" ;;
 			4) kind=squeeze && echo 96M >"$cg/memory.high" && msleep $((500 + r % 2500)) && echo max >"$cg/memory.high" ;;
+			5)
+				kind=swap_speed d=0
+				case $((r / 7 % 3)) in 1) d=1 ;; 2) d=4 ;; esac
+				swap_read_delay $d
+				;;
 			*)
 				kind=precopy
-				case $((r / 6 % 3)) in 1) kind=postcopy ;; 2) kind="file" ;; esac
+				case $((r / 7 % 3)) in 1) kind=postcopy ;; 2) kind="file" ;; esac
 				# cut short by the guest's own end (its VMM gone within 5 s): no event, the round
 				# is over
 				l2_migrate "$1" $kind || { bounded_until 5 vmm_gone "$qpid" && break; false; }
@@ -131,13 +157,21 @@ soak_round() {
 	[ $((r / 16 % 3)) = 1 ] && policy=adaptive
 	kill=0
 	[ $((r / 48 % 4)) = 0 ] && kill=1
-	echo "SOAK round $label seed=$s guest=$kind smp=$smp policy=$policy kill=$kill"
+	# a third of our guests on a machine with SMM, raising SMIs (Debian's kernel has no
+	# /dev/port for smi to write the APM port through)
+	smm=0
+	[ $kind = pvapf ] && [ $((r / 192 % 3)) = 0 ] && smm=1
+	echo "SOAK round $label seed=$s guest=$kind smp=$smp policy=$policy kill=$kill smm=$smm"
 	echo "$policy" >/sys/kernel/pvapf/default_policy
+	# each round's swap starts fast: a replayed round (pvapf.first) starts as it did
+	swap_read_delay 0
 	# loglevel 7 after run_l2's quiet: a WARN's text and what it dumps reach the log (seed
 	# 7100's sched_cpu_dying WARN was bare), and so do the stacks of tasks that refuse to freeze
 	# (seed 7107's first hibernation cycle). No panic_on_warn: the round fails on the WARN's
 	# text all the same, and sched_cpu_dying dumps the tasks left on the dying cpu only after it.
-	args="loglevel=7 panic_on_warn=0 pvapf.seed=$((s + 2))"
+	args="loglevel=7 panic_on_warn=0 pvapf.seed=$((s + 2)) pvapf.smm=$smm"
+	L2_MACHINE=
+	[ $smm = 1 ] && L2_MACHINE=pc,smm=on
 	t_round=$(date +%s)
 	soak_events "$label" "$((s + 1))" "$kill" &
 	ev=$!
@@ -170,10 +204,11 @@ l1_main() {
 	READS=$(pvapf_arg reads)
 	# pvapf.first=N skips to round N (a replay of one failed round: the same seeds)
 	round=$(pvapf_arg first)
-	# without arguments, the suite's smoke run: our guest on 2 vCPUs, Debian's on 3, ours
-	# on 2 with its VMM killed; each replayed seed of a defect found is added here (the one
-	# found so far, the sched_cpu_dying WARN of seeds 7100, 7111 and 7209, came from the
-	# fair server's timing, not from its seed: scenario kernel-fair-server is its test)
+	# without arguments, the suite's smoke run: our guest on 2 vCPUs (on a machine with SMM,
+	# raising SMIs), Debian's on 3, ours on 2 with its VMM killed; each replayed seed of a
+	# defect found is added here (the one found so far, the sched_cpu_dying WARN of seeds
+	# 7100, 7111 and 7209, came from the fair server's timing, not from its seed: scenario
+	# kernel-fair-server is its test)
 	seed=${seed:-2} rounds=${rounds:-3} READS=${READS:-1} round=${round:-0}
 	echo "SOAK run seed=$seed rounds=$rounds reads=$READS"
 	while [ "$round" -lt "$rounds" ]; do
