@@ -9,12 +9,11 @@
 # process, bounded by timeout only against a hang.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-. scripts/lib.sh
-load_version
 T=$(mktemp -d)
 HOLDER=
 trap '[ -n "$HOLDER" ] && kill "$HOLDER" 2>/dev/null; rm -rf "$T"' EXIT
 export BUILD=$T/build
+. scripts/lib.sh
 load_version
 TREE=$BUILD/src/linux-$UPSTREAM_VERSION
 mkdir -p "$BASE_DIR/usr/src" "$TREE"
