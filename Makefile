@@ -8,7 +8,7 @@ BUILD := $(CURDIR)/build
 L2_INITRD := $(BUILD)/vmtest/initrd-l2.cpio
 
 .PHONY: help deps tree kernel stock configs vmtest-images vmtest-images-debug vmtest-images-guest vmtest unit checkpatch check test test-full repin demo clean distclean
-.PHONY: bench bench-quick packages e2e-release soak
+.PHONY: bench bench-quick bench-postcopy bench-postcopy-quick packages e2e-release soak
 
 help:
 	@echo "make deps           install the Debian packages everything needs (root)"
@@ -31,6 +31,7 @@ help:
 	@echo "make checkpatch     scripts/checkpatch.pl --strict on our kernel C files"
 	@echo "make bench          overcommit benchmark suite (long); prints where results are"
 	@echo "make bench-quick    its smoke version (tiny sizes, 1 repetition, 3 configs)"
+	@echo "make bench-postcopy post-copy migration benchmark (long); bench-postcopy-quick: its smoke"
 	@echo "make soak           fault-storm campaign, seeded events (MINUTES=120 RUNS= SEED= ROUNDS=4)"
 
 deps:
@@ -98,6 +99,12 @@ bench: vmtest-images
 
 bench-quick: vmtest-images
 	@benchmarks/overcommit/run.sh --quick
+
+bench-postcopy: vmtest-images
+	@benchmarks/postcopy/run.sh
+
+bench-postcopy-quick: vmtest-images
+	@benchmarks/postcopy/run.sh --quick
 
 # SEED=S RUNS=1 replays run S of a campaign, FIRST=F from its round F
 soak: vmtest-images

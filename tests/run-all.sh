@@ -122,7 +122,7 @@ lane_kernel() {
 	return 0
 }
 # The nested runs, one queue that two lanes take from in turn (a nested run keeps about one
-# core busy): every scenario in tests/nested/scenarios, the overcommit benchmark's smoke run,
+# core busy): every scenario in tests/nested/scenarios, the two benchmarks' smoke runs,
 # the packaging's refusals (here, not in the packaging lane, the longest after the kernel: it
 # waits for no VM), and in the full tier the harness's own timeout handling and Debian's stock
 # L1. A quarantined
@@ -139,6 +139,7 @@ queue_nested() {
 		fi
 	done
 	echo bench-quick
+	echo bench-postcopy-quick
 	echo packages-errors
 	[ "$TIER" = full ] && printf '%s\n' harness-l0-timeout vmtest-baseline-stock-l1
 	return 0
@@ -157,6 +158,7 @@ lane_nested() {
 		case "$t" in
 		# the benchmark's structure and counters, not its numbers
 		bench-quick) stage bench-quick tests/bench/overcommit-quick.sh ;;
+		bench-postcopy-quick) stage bench-postcopy-quick tests/bench/postcopy-quick.sh ;;
 		# packaging/build.sh without a tool, and with a staging step failing
 		packages-errors) stage packages-errors tests/packaging/build-errors.sh ;;
 		# a check of the lab, not of the product

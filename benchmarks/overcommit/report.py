@@ -36,7 +36,21 @@ TRACE_KEYS = {"apf_injected": "apf_injected", "not_present": "kvm_async_pf_not_p
               # CPUs, idle, the VMM's and its part in guest mode
               "l1_cpus": "l1_cpus", "l1_cpu_ticks": "l1_cpu_ticks",
               "l1_cpu_idle_ticks": "l1_cpu_idle_ticks", "vmm_cpu_ticks": "vmm_cpu_ticks",
-              "l2_guest_ticks": "l2_guest_ticks"}
+              "l2_guest_ticks": "l2_guest_ticks", "phase_s": "phase_s",
+              # a post-copy phase's migration (benchmarks/postcopy): QEMU's figures, ms and
+              # pages, the seconds from the phase's start to the last page, and its status
+              "mig_total_ms": "mig_total_time", "mig_downtime_ms": "mig_downtime",
+              "mig_requests": "mig_postcopy_requests", "mig_bytes": "mig_transferred",
+              "mig_pages": "mig_normal", "postcopy_s": "postcopy_s", "migrate_rc": "migrate_rc",
+              # the pvapf host's halts (its VM's counter; pvapf_host_sync has the rest), and
+              # the averages its adaptive decisions saw
+              "halted": "halted", "adaptive_sync": "adaptive_sync",
+              "adaptive_swapin_ns": "adaptive_swapin_ns",
+              "adaptive_round_trip_ns": "adaptive_round_trip_ns"}
+# Other load on this machine (L0) in a phase, in CPUs (benchmarks/lib/l0-load.sh), and the
+# share of one CPU above which a phase counts as run on a shared machine.
+L0_KEYS = ("l0_other_cpus", "l0_steal_cpus", "l0_load1")
+L0_SHARED_CPUS = 0.25
 MEMCG_KEYS = ("pgmajfault", "workingset_refault_anon", "pswpin", "pswpout")
 # the CPU shares cpu_shares() derives from those ticks, in the tables' column order
 CPU_SHARES = ("l2_guest_pct", "l2_host_pct", "l1_idle_pct")
@@ -101,7 +115,9 @@ def parse_l2_log(path):
             close()
             fio = []
             a = kv(line)
-            cur = {"workload": a["workload"], "ratio": int(a["ratio"])}
+            # the overcommit suite's phases have a ratio, the post-copy suite's a stage
+            cur = {"workload": a["workload"], "ratio": int(a.get("ratio", 1)),
+                   "stage": a.get("stage")}
             phases.append(cur)
         elif cur is None:
             continue
@@ -136,17 +152,50 @@ def cpu_shares(ph):
             "l2_host_pct": 100 * max(0, vmm - guest) / per_cpu if vmm is not None else None}
 
 
+def phase_name(ph):
+    """The phase's name in L1's files (bench_phase_name in the scenarios)."""
+    return f"{ph['workload']}-{ph['stage']}" if ph.get("stage") else f"{ph['workload']}-x{ph['ratio']}"
+
+
+def l0_load(path):
+    """(label, phase) -> the other load on L0 in that phase: CPUs busy with something else
+    than the L1 QEMU (steal included), steal alone, and the 1-minute load average at its end."""
+    marks, load = {}, {}
+    if not os.path.exists(path):
+        return load
+    for line in open(path):
+        f = line.split()
+        if len(f) != 9:
+            continue
+        ms, label, what, phase = int(f[0]), f[1], f[2], f[3]
+        busy, total, steal, own, load1 = (float(x) for x in f[4:])
+        if what == "begin":
+            marks[(label, phase)] = (ms, busy, total, steal, own)
+        elif (label, phase) in marks:
+            ms0, busy0, total0, steal0, own0 = marks.pop((label, phase))
+            secs = (ms - ms0) / 1e3
+            if secs <= 0 or total <= total0:
+                continue
+            # /proc/stat ticks are 1/100 s; a tick per second is one CPU busy
+            load[(label, phase)] = {"l0_other_cpus": max(0.0, (busy - busy0) - (own - own0)) / 100 / secs,
+                                    "l0_steal_cpus": (steal - steal0) / 100 / secs, "l0_load1": load1}
+    return load
+
+
 def collect(out, table):
     runs = []
     for rdir in sorted(glob.glob(os.path.join(out, "raw", "*", "results"))):
-        l1, swap = os.path.basename(os.path.dirname(rdir)).rsplit("-", 1)
+        run = os.path.basename(os.path.dirname(rdir))
+        l1, swap = run.rsplit("-", 1)
+        load = l0_load(os.path.join(out, "raw", run, "l0-load.txt"))
         for log in sorted(glob.glob(os.path.join(rdir, "*-l2.log"))):
             label = os.path.basename(log)[:-len("-l2.log")]
             m = re.fullmatch(r"(.+)-r(\d+)", label)
             if not m or m.group(1) not in table:
                 continue
             for ph in parse_l2_log(log):
-                name = f"{ph['workload']}-x{ph['ratio']}"
+                name = phase_name(ph)
+                ph.update(load.get((label, name), dict.fromkeys(L0_KEYS)))
                 ph.update(config=m.group(1), rep=int(m.group(2)), l1=l1, swap=swap)
                 ph.update(read_counts(os.path.join(rdir, f"{label}-{name}-l1-trace.txt"), TRACE_KEYS))
                 ph.update(read_counts(os.path.join(rdir, f"{label}-{name}-memcg.txt"),
@@ -215,7 +264,7 @@ def aggregate(runs, table):
                "base": table[cfg]["base"], "reps": len(rs)}
         for m, _ in METRICS[wl]:
             row[m] = stats([r.get(m) for r in rs])
-        for k in list(TRACE_KEYS) + list(MEMCG_KEYS) + list(CPU_SHARES):
+        for k in list(TRACE_KEYS) + list(MEMCG_KEYS) + list(CPU_SHARES) + list(L0_KEYS):
             row[k] = stats([r.get(k) for r in rs])
         rows.append(row)
     med = {(r["swap"], r["workload"], r["ratio"], r["config"]): r for r in rows}
@@ -321,6 +370,22 @@ def cell(s, nd=2):
     return f"{fmt(s['median'], nd)} ({fmt(s['min'], nd)}–{fmt(s['max'], nd)})"
 
 
+def l0_summary(runs):
+    """How much of this machine other processes took in the run's phases: the verdict line
+    for the summary, and whether the run shared the machine."""
+    v = sorted(r["l0_other_cpus"] for r in runs if r.get("l0_other_cpus") is not None)
+    if not v:
+        return {"shared": None, "text": "Other load on this machine (L0): not measured."}
+    busy = [x for x in v if x > L0_SHARED_CPUS]
+    text = (f"Other load on this machine (L0), CPUs busy with anything but the L1 VM (steal "
+            f"included), per phase: median {statistics.median(v):.2f}, at most {v[-1]:.2f}; "
+            f"{len(busy)} of {len(v)} phases above {L0_SHARED_CPUS}. ")
+    text += ("**This run shared the machine**: compare its ratios with care." if busy else
+             "The machine was otherwise idle.")
+    return {"shared": bool(busy), "text": text, "phases_shared": len(busy), "phases": len(v),
+            "median": statistics.median(v), "max": v[-1]}
+
+
 def share_cells(r):
     return " | ".join(cell(r[k], 0) for k in CPU_SHARES)
 
@@ -345,6 +410,7 @@ def markdown(meta, rows, gl):
                          f"; {sum(r['seconds'] for r in meta['l1_runs']) / 60:.0f} min of L1 runs "
                          "in all (a resumed run: the sum of its parts)."
                          if meta["l1_runs"] else "not recorded."), "",
+         meta["l0"]["text"] + " *L0 other CPUs* in the tables is that load per phase.", "",
          "L1 kernels booted: " + "; ".join(f"`{r}`: {v}" for r, v in meta["l1_kernels"].items()) +
          ". `pvapf` configurations run whatever host side that L1 build has.", "",
          "Values are medians over repetitions with (min–max); ratios divide medians of the same "
@@ -373,8 +439,8 @@ def markdown(meta, rows, gl):
     for swap in sorted({r["swap"] for r in rows}):
         L += [f"## Swap on {swap}", "", "### bm (random touchers + CPU counters)", "",
               "| overcommit | config | work | ×APF-off | touches ×APF-off | co-runner/s | % unpr. "
-              "| guest % | host % | L1 idle % | APF inj. | re-faults |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| guest % | host % | L1 idle % | APF inj. | re-faults | L0 other CPUs |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             if r["swap"] != swap or r["workload"] != "bm":
                 continue
@@ -383,11 +449,12 @@ def markdown(meta, rows, gl):
                      f"{fmt(vb['work'])} | {fmt(vb['touches'])} | {cell(r['corunner_rate'])} | "
                      f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
                      f"{share_cells(r)} | "
-                     f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
+                     f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} | "
+                     f"{cell(r['l0_other_cpus'])} |")
         L += ["", "### fio (mmap random reads over tmpfs + CPU co-runner)", "",
               "| overcommit | config | IOPS | ×APF-off | p50 µs | p99 µs | p99.9 µs | "
-              "co-runner/s | % unpr. | guest % | host % | L1 idle % | APF inj. | re-faults |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "co-runner/s | % unpr. | guest % | host % | L1 idle % | APF inj. | re-faults | L0 other CPUs |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             if r["swap"] != swap or r["workload"] != "fio":
                 continue
@@ -397,7 +464,8 @@ def markdown(meta, rows, gl):
                      f"{cell(r['corunner_rate'])} | "
                      f"{fmt(100 * r['corunner_vs_unpressured'] if r['corunner_vs_unpressured'] else None, 0)} | "
                      f"{share_cells(r)} | "
-                     f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} |")
+                     f"{cell(r['apf_injected'], 0)} | {cell(r['repeated_fault'], 0)} | "
+                     f"{cell(r['l0_other_cpus'])} |")
         L.append("")
     spreads = sorted(r[primary(r["workload"])]["spread_pct"] for r in rows
                      if r.get(primary(r["workload"])) and r[primary(r["workload"])]["n"] > 1
@@ -506,7 +574,9 @@ def plots(out, rows, configs):
     plt.close(fig)
 
 
-def main():
+def inputs():
+    """The command line, the configuration table, the run's sizes (params.txt), the
+    configurations asked for and every phase's record: what each suite's report starts from."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--scenario", required=True)
     ap.add_argument("--mode", default="full")
@@ -519,24 +589,33 @@ def main():
         params = dict(l.rstrip("\n").split("=", 1) for l in open(pfile) if "=" in l)
     wanted = [c for c in params.get("BENCH_CONFIGS", ",".join(table)).split(",") if c]
     runs = collect(a.out, table)
-    rows = aggregate(runs, table)
-    gl = goals(rows, table)
     meta = {"mode": a.mode, "configs": wanted, "params": params, "note": TCG_NOTE,
             "l1_kernels": l1_kernels(a.out), "l1_runs": l1_runs(a.out),
-            "l1_cpus": "/".join(sorted({f"{r['l1_cpus']:.0f}" for r in runs if r.get("l1_cpus")}))
-            or "unknown",
-            "incidents": incidents(a.out),
+            "incidents": incidents(a.out), "l0": l0_summary(runs),
             "config_table": {c: table[c] for c in wanted if c in table}}
+    return a, table, runs, meta
+
+
+def missing(runs, meta):
+    """1, saying so, if a configuration asked for has no results; else 0."""
+    gone = [c for c in meta["configs"] if not any(r["config"] == c for r in runs)]
+    if gone:
+        print(f"report: no results for configuration(s) {', '.join(gone)}", file=sys.stderr)
+    return 1 if gone else 0
+
+
+def main():
+    a, table, runs, meta = inputs()
+    rows = aggregate(runs, table)
+    gl = goals(rows, table)
+    meta["l1_cpus"] = "/".join(sorted({f"{r['l1_cpus']:.0f}" for r in runs if r.get("l1_cpus")})) \
+        or "unknown"
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump({"meta": meta, "runs": runs, "summary": rows, "goals": gl}, f, indent=1)
     with open(os.path.join(a.out, "summary.md"), "w") as f:
         f.write(markdown(meta, rows, gl))
-    plots(a.out, rows, wanted)
-    missing = [c for c in wanted if not any(r["config"] == c for r in runs)]
-    if missing:
-        print(f"report: no results for configuration(s) {', '.join(missing)}", file=sys.stderr)
-        return 1
-    return 0
+    plots(a.out, rows, meta["configs"])
+    return missing(runs, meta)
 
 
 if __name__ == "__main__":

@@ -38,16 +38,23 @@ stock        stock stock -      stock-off -
 bench_param() { pvapf_arg "bench_$1" | tr , ' '; }
 
 # ---- L2 ----
+# The workloads (bench_bm, bench_fio) are the post-copy benchmark's too
+# (benchmarks/postcopy/scenario.sh): it sets BENCH_HOOK, the L1 hook that brackets a timed
+# phase ("HOOK begin NAME PRESSURE MIB", "HOOK end NAME"), and redefines the two below.
+BENCH_HOOK=bench-phase
 
-# phase WORKLOAD RATIO: the line that tells the report which phase the next results are of.
+# bench_phase_line WORKLOAD RATIO: the line that tells the report which phase the next
+# results are of; bench_phase_name WORKLOAD RATIO: the phase's name in L1's files.
 bench_phase_line() { echo "RESULT phase workload=$1 ratio=$2"; }
+bench_phase_name() { echo "$1-x$2"; }
 
 bench_bm() {
 	bench_phase_line bm "$1"
+	ph=$(bench_phase_name bm "$1")
 	apfbm --mib "$MIB" --touchers "$THREADS" --counters "$THREADS" --seconds "$SECS" \
-		--call "bench-phase begin bm-x$1 $1 $MIB"
+		--call "$BENCH_HOOK begin $ph $1 $MIB"
 	rc=$?
-	l1_call bench-phase end "bm-x$1" || rc=1
+	l1_call $BENCH_HOOK end "$ph" || rc=1
 	return $rc
 }
 
@@ -56,14 +63,15 @@ bench_fio() {
 	job=/pvapf/scenarios/overcommit.fio
 	export FIO_FILE=/tmp/bench-fio.dat FIO_MIB="$MIB" FIO_JOBS="$THREADS" FIO_SECS="$SECS"
 	bench_phase_line fio "$1"
+	ph=$(bench_phase_name fio "$1")
 	fio --section=layout --output=/dev/null --eta=never $job || return 1
-	l1_call bench-phase begin "fio-x$1" "$1" "$MIB" || return 1
+	l1_call $BENCH_HOOK begin "$ph" "$1" "$MIB" || return 1
 	apfbm --touchers 0 --counters 1 --seconds "$SECS" >/tmp/corunner.out &
 	fio --section=randread --output-format=json --output=/tmp/fio.json --eta=never $job
 	rc=$?
 	wait $! || rc=1
 	rm -f "$FIO_FILE"
-	l1_call bench-phase end "fio-x$1" || rc=1
+	l1_call $BENCH_HOOK end "$ph" || rc=1
 	sed 's/^RESULT apfbm /RESULT corunner /' /tmp/corunner.out
 	# fio's JSON, de-indented, in console-sized chunks the report puts back together
 	sed 's/^ *//' /tmp/fio.json | tr -d '\n' | awk '{ for (i = 1; i <= length($0); i += 900) print "FIOJSON " substr($0, i, 900) }'
@@ -98,6 +106,9 @@ bench_host_policy() {
 	echo "$1" >"$PVAPF_HOST_POLICY_KNOB" && echo "host policy: $1"
 }
 
+# bench_nphases: the timed phases of one L2 run (each workload at each ratio).
+bench_nphases() { echo $(($(bench_param ratios | wc -w) * $(bench_param workloads | wc -w))); }
+
 # config_field NAME N: field N of that configuration's line (1 = NAME; 6 = all L2 args).
 config_field() {
 	echo "$BENCH_CONFIG_TABLE" |
@@ -110,7 +121,7 @@ l1_main() {
 	L2_MEM=$((mib + 160))
 	args="pvapf.bench_mib=$mib pvapf.bench_secs=$(bench_param secs) pvapf.bench_threads=$(bench_param threads)"
 	args="$args pvapf.bench_ratios=$(pvapf_arg bench_ratios) pvapf.bench_workloads=$(pvapf_arg bench_workloads)"
-	nphases=$(($(bench_param ratios | wc -w) * $(bench_param workloads | wc -w)))
+	nphases=$(bench_nphases)
 	echo "bench: L1 $l1, configs $(bench_param configs), $(bench_param reps) repetitions, $args"
 	ran=0
 	for rep in $(seq 1 "$(bench_param reps)"); do

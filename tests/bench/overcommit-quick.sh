@@ -4,33 +4,20 @@
 # its numbers: every configuration has non-zero work in every phase, the APF-on ones had
 # not-present faults injected by L1 under overcommit, the one with the host policy off had
 # none (the policy reached the host), the CPU shares (guest, VMM in the host, L1 idle) were
-# measured in every phase, and the Markdown summary and PNG plots are there. Then --resume
+# measured in every phase, and so was L0's other load, and the Markdown summary and PNG plots
+# are there. Then --resume
 # on the finished run: it boots nothing and rewrites the report, with other sizes it is
 # refused, naming them, and an L1 run marked failed is run again, its old logs kept.
 # One PASS/FAIL line per check.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 . scripts/lib.sh
+. tests/bench/lib.sh
 OUT=$PVAPF_ROOT/results/bench/test-quick
 
 # A bad knob is refused before anything boots, with a message naming it.
-if msg=$(BENCH_SWAP_READ_DELAY_MS=5ms benchmarks/overcommit/run.sh --quick --out "$OUT-bad" 2>&1); then
-	echo "FAIL: bench-quick: BENCH_SWAP_READ_DELAY_MS=5ms was accepted"
-elif grep -q "BENCH_SWAP_READ_DELAY_MS='5ms' is not a whole number" <<<"$msg"; then
-	echo "PASS: bench-quick: BENCH_SWAP_READ_DELAY_MS=5ms refused, naming the knob"
-else
-	echo "FAIL: bench-quick: BENCH_SWAP_READ_DELAY_MS=5ms refused without naming it: $msg"
-fi
-
-rm -rf "$OUT"
-benchmarks/overcommit/run.sh --quick --out "$OUT"
-rc=$?
-if [ $rc = 0 ]; then
-	echo "PASS: bench-quick: benchmark ran (results: $OUT)"
-else
-	echo "FAIL: bench-quick: benchmarks/overcommit/run.sh --quick exited $rc (results: $OUT)"
-fi
-[ -f "$OUT/results.json" ] || { echo "FAIL: bench-quick: no results.json in $OUT"; exit 1; }
+bench_knob_refused bench-quick benchmarks/overcommit/run.sh BENCH_SWAP_READ_DELAY_MS=5ms
+bench_smoke bench-quick benchmarks/overcommit/run.sh
 
 /usr/bin/python3 - "$OUT" <<'PY'
 import json, os, sys
@@ -83,6 +70,9 @@ md = open(os.path.join(out, "summary.md")).read()
 check("Nested TCG" in md and "| overcommit | config |" in md and "Against the goals" in md,
       "summary.md has the TCG caveat, the tables and the goals")
 check("| guest % | host % | L1 idle % |" in md, "summary.md has the guest's, the VMM's and L1's CPU shares")
+l0 = [r.get("l0_other_cpus") for r in res["runs"]]
+check(l0 and all(x is not None and x >= 0 for x in l0) and res["meta"]["l0"]["shared"] is not None,
+      f"L0's other load measured in every phase, the run said shared or not ({res['meta']['l0']['shared']})")
 runs_l1 = res["meta"]["l1_runs"]
 check(runs_l1 and all(r["rc"] == 0 and r["seconds"] > 0 for r in runs_l1),
       f"every L1 run recorded with exit 0 and its time ({runs_l1})")
@@ -142,6 +132,11 @@ if ! { rm -rf "${OUT:?}/raw/$l1run" && mv "$OUT/failed/$l1run.1" "$OUT/raw/$l1ru
 	rm -rf "$OUT/failed" && mv "$OUT/l1-runs.txt.orig" "$OUT/l1-runs.txt" &&
 	benchmarks/overcommit/run.sh --quick --resume "$OUT" >/dev/null 2>&1; }; then
 	echo "FAIL: bench-quick: the finished run could not be put back ($OUT)"
+	checks=1
+elif grep -q '^Other load on this machine (L0), CPUs busy' "$OUT/summary.md"; then
+	echo "PASS: bench-quick: the run put back still reports L0's load (kept with its logs)"
+else
+	echo "FAIL: bench-quick: the run put back lost L0's load: $(grep '^Other load' "$OUT/summary.md")"
 	checks=1
 fi
 [ $checks = 0 ] && [ $rc = 0 ]

@@ -150,12 +150,9 @@ int main(int argc, char *argv[])
 		if (!strcmp(argv[1], mode_names[mode]))
 			break;
 	TEST_ASSERT(mode < NR_MODES, "usage: halt_wait_test [cannot_deliver|off|repeated|completed]");
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm = apf_test_vm(&vcpu, guest_code, READY_VECTOR, guest_ready_handler, guest_pf_handler,
+			 TEST_GPA, TEST_SLOT, 2);
 	vm_install_exception_handler(vm, TIMER_VECTOR, guest_tick_handler);
-	vm_install_exception_handler(vm, READY_VECTOR, guest_ready_handler);
-	vm_install_exception_handler(vm, PF_VECTOR, guest_pf_handler);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, TEST_GPA, TEST_SLOT, 2, 0);
-	virt_map(vm, OTHER_GVA, TEST_GPA, 2);
 	apf_area_gpa = addr_gva2gpa(vm, (vm_vaddr_t)&apf_area);
 	sync_global_to_guest(vm, apf_area_gpa);
 	sync_global_to_guest(vm, mode);

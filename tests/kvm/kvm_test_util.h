@@ -67,6 +67,24 @@ static inline void guest_timer_start(uint8_t vector, uint32_t ms)
 	x2apic_write_reg(APIC_TMICT, ms * GUEST_TIMER_COUNT_PER_MS);
 }
 
+/*
+ * A VM of one vCPU running @code, with @ready on @ready_vector and @pf on #PF,
+ * and @npages test pages at @gpa (memslot @slot), mapped at the same address.
+ */
+static inline struct kvm_vm *apf_test_vm(struct kvm_vcpu **vcpu, void *code,
+					 uint8_t ready_vector, void (*ready)(struct ex_regs *),
+					 void (*pf)(struct ex_regs *), uint64_t gpa,
+					 uint32_t slot, uint64_t npages)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, code);
+
+	vm_install_exception_handler(vm, ready_vector, ready);
+	vm_install_exception_handler(vm, PF_VECTOR, pf);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, gpa, slot, npages, 0);
+	virt_map(vm, gpa, gpa, npages);
+	return vm;
+}
+
 /* The next ucall of the guest, which must be GUEST_SYNC2(@stage, ...). */
 static inline struct ucall run_to_stage(struct kvm_vcpu *vcpu, uint64_t stage)
 {

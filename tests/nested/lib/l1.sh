@@ -129,6 +129,7 @@ trace_stop() {
 			else why = "sync"
 			if ((why == "sync") != (a["async"] == 0)) adis++
 			ad[why]++
+			ad_swapin += a["swapin_ewma_ns"]; ad_rt += a["round_trip_ns"]
 		}
 		# SMM (guest-smm): a vCPU that entered SMM with page-ins in flight on it and, once
 		# out, took a READY: one whose page-in may have completed while it was in SMM
@@ -153,6 +154,10 @@ trace_stop() {
 			split("first measured probe sync", w, " ")
 			for (j = 1; j <= 4; j++) print "adaptive_" w[j], ad[w[j]] + 0
 			print "adaptive_disagree", adis + 0
+			# the averages the adaptive decisions saw, over those decisions
+			ad_n = ad["first"] + ad["measured"] + ad["probe"] + ad["sync"]
+			print "adaptive_swapin_ns", ad_n ? int(ad_swapin / ad_n) : 0
+			print "adaptive_round_trip_ns", ad_n ? int(ad_rt / ad_n) : 0
 			print "smm_entered", smm_in + 0
 			print "ready_after_smm", ras + 0
 		}
@@ -298,7 +303,10 @@ qmp_ok() { qmp "$1" "$2" >/dev/null || { echo "l2_migrate: $3 refused" && return
 # a path of its own). On the new host VM, QEMU's restore of the guest's MSRs (a host-initiated EN
 # write) sends a wake-all: tasks asleep on the old VMM's tokens retry. Status 0 when the new
 # VMM runs the guest; otherwise a line saying which step failed, and the guest goes on where
-# it was: the new VMM quits, the old one continues. (Names: mg_*.)
+# it was: the new VMM quits, the old one continues. MIG_BANDWIDTH (bytes/s) caps the page
+# transfer, pre-copy and post-copy (the post-copy benchmark's realistic link; default: QEMU's).
+# Once the migration completed, the old VMM's last query-migrate reply (times, pages, page
+# requests) is in /run/mig-LABEL.stats before the handover's last steps. (Names: mg_*.)
 l2_migrate() {
 	l2_migrate_steps "$@" && return 0
 	mg_rc=$?
@@ -316,7 +324,7 @@ l2_migrate_steps() {
 	*) echo "l2_migrate $1: unknown mode '$2'" && return 2 ;;
 	esac
 	mg_incoming="{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"$mg_in\"}}"
-	rm -f "$mg_dst" "/run/mig-$1.sock" "$mg_img"
+	rm -f "$mg_dst" "/run/mig-$1.sock" "$mg_img" "/run/mig-$1.stats"
 	printf '%s\n' -incoming defer -qmp "unix:$mg_dst,server=on,wait=off" >"/run/l2-$1.handover"
 	kill -USR1 "$(cat "/run/l2-$1.ctl")" || return 1
 	bounded_until 30 test -S "$mg_dst" || { echo "l2_migrate $1: no incoming VMM" && return 1; }
@@ -326,6 +334,10 @@ l2_migrate_steps() {
 				"postcopy-ram at $mg_m" || return 1
 		done
 	fi
+	if [ -n "$MIG_BANDWIDTH" ]; then
+		qmp_ok "$mg_src" "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": $MIG_BANDWIDTH, \"max-postcopy-bandwidth\": $MIG_BANDWIDTH}}" \
+			"bandwidth $MIG_BANDWIDTH" || return 1
+	fi
 	# a snapshot is written whole before it is read; a live migration's listener comes first
 	[ "$2" = file ] || qmp_ok "$mg_dst" "$mg_incoming" migrate-incoming || return 1
 	qmp_ok "$mg_src" "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"$mg_out\"}}" migrate || return 1
@@ -333,6 +345,7 @@ l2_migrate_steps() {
 		qmp_ok "$mg_src" '{"execute": "migrate-start-postcopy"}' migrate-start-postcopy || return 1
 	fi
 	bounded_until 300 migration_done "$mg_src" || { echo "l2_migrate $1: $2 did not complete" && return 1; }
+	qmp "$mg_src" '{"execute": "query-migrate"}' >"/run/mig-$1.stats.new" && mv "/run/mig-$1.stats.new" "/run/mig-$1.stats"
 	[ "$2" != file ] || qmp_ok "$mg_dst" "$mg_incoming" migrate-incoming || return 1
 	bounded_until 30 vm_running "$mg_dst" || { echo "l2_migrate $1: the incoming VMM does not run the guest" && return 1; }
 	# from here the new VMM is the L2's: l2ctl keeps it when the old one exits
