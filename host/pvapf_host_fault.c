@@ -6,7 +6,6 @@
  * work item is in pvapf_host_work.c.
  */
 #include <linux/kvm_host.h>
-#include <linux/userfaultfd_k.h>
 
 #include "x86.h"
 #include "mmu.h"
@@ -47,27 +46,6 @@ static bool pvapf_queue_full(struct kvm_vcpu *vcpu)
 	return pvapf_vcpu(vcpu)->outstanding >= READ_ONCE(pvapf_vm(vcpu->kvm)->max_outstanding);
 }
 
-/*
- * The page is missing from a range a userfaultfd watches for missing pages:
- * the VMM's own thread brings it (post-copy migration, a lazy snapshot
- * restore), after a round trip to wherever the memory is, which no swap-in
- * average predicts.  Only a fault the non-blocking attempt could not serve
- * asks.  A contended mmap lock leaves it to the averages.
- */
-static bool pvapf_userfault(struct kvm_page_fault *fault)
-{
-	struct mm_struct *mm = current->mm;
-	struct vm_area_struct *vma;
-	bool missing;
-
-	if (!mmap_read_trylock(mm))
-		return false;
-	vma = vma_lookup(mm, fault->hva);
-	missing = vma && userfaultfd_missing(vma);
-	mmap_read_unlock(mm);
-	return missing;
-}
-
 static enum pvapf_host_decision pvapf_decide(struct kvm_vcpu *vcpu,
 					     struct kvm_page_fault *fault)
 {
@@ -83,13 +61,8 @@ static enum pvapf_host_decision pvapf_decide(struct kvm_vcpu *vcpu,
 		return PVAPF_DECIDE_REPEATED;
 	if (pvapf_queue_full(vcpu))
 		return PVAPF_DECIDE_QUEUE_FULL;
-	if (READ_ONCE(vm->policy) != PVAPF_POLICY_ADAPTIVE)
-		return PVAPF_DECIDE_ASYNC;
-	if (pvapf_userfault(fault)) {
-		pvapf_count(vcpu, PVAPF_HC_ADAPTIVE_USERFAULT);
-		return PVAPF_DECIDE_ASYNC;
-	}
-	if (!pvapf_adaptive_wants_async(vcpu))
+	if (READ_ONCE(vm->policy) == PVAPF_POLICY_ADAPTIVE &&
+	    !pvapf_adaptive_wants_async(vcpu))
 		return PVAPF_DECIDE_ADAPTIVE;
 	return PVAPF_DECIDE_ASYNC;
 }

@@ -12,10 +12,6 @@
  *    of swap-in latency is at least PVAPF_BREAK_EVEN times the APF round trip,
  *    i.e. while putting one task to sleep and waking it costs clearly less
  *    than stalling the vCPU for the read.
- *  - Under 'adaptive', a page missing from a range a userfaultfd watches goes
- *    async without asking the averages (pvapf_host_fault.c): the VMM brings
- *    it after a round trip to wherever the memory is (post-copy migration, a
- *    lazy restore), which a device's swap-in average does not predict.
  *  - The round trip is the VM's moving average of READY-to-ACK time (the
  *    guest's wake path) doubled for the NOT_PRESENT side, and at least
  *    PVAPF_RT_FLOOR_NS.  Both averages start at zero, which means async: the

@@ -80,9 +80,7 @@
 		   /* completed page-ins not mapped: the page was reclaimed again */            \
 		   PVAPF_HC(RECLAIMED_BEFORE_MAP, reclaimed_before_map, COUNT),                 \
 		   /* faults that halted the vCPU (interrupts on) until the page came in */     \
-		   PVAPF_HC(HALTED, halted, COUNT),                                             \
-		   /* adaptive: async, the page missing where a userfaultfd brings it */         \
-		   PVAPF_HC(ADAPTIVE_USERFAULT, adaptive_userfault, COUNT))
+		   PVAPF_HC(HALTED, halted, COUNT))
 
 #define PVAPF_HC(id, ...)	PVAPF_HC_##id
 enum pvapf_host_counter {

@@ -13,8 +13,7 @@
 # the host's workers, while another VM's keep completing; 20 VMs, one rescuer thread
 # (tests/kvm/wq_isolation_test.c). A halt asked for right before a signal and a vCPU reset
 # (tests/kvm/halt_reset_test.c); an idle vCPU after a restore with INT below 32
-# (tests/kvm/restore_idle_test.c). Under adaptive, pages a userfaultfd brings go async
-# (tests/kvm/userfault_policy_test.c).
+# (tests/kvm/restore_idle_test.c).
 SWAP=none
 L0_TIMEOUT=900
 
@@ -131,17 +130,6 @@ l1_main() {
 		check_cmp "halt $m: no page-in on the vCPU thread (sync_*)" \
 			"$(result_in "/results/halt-$m.log" halt sync)" -eq 0
 	done
-	# Under adaptive, a page a userfaultfd brings (post-copy, a lazy restore) goes async even
-	# where the VM's averages say synchronous: a quick first page-in, its READY ACKed 200 ms
-	# late, then a second held page (tests/kvm/userfault_policy_test.c).
-	/bin/userfault_policy_test >/results/userfault.log 2>&1
-	check_cmp "userfault: test program ran to its end (log: userfault.log)" "$?" -eq 0
-	check_cmp "userfault: both held pages were NOT_PRESENT in the guest" \
-		"$(result_in /results/userfault.log userfault not_present)" -eq 2
-	check_cmp "userfault: ...counted as adaptive's userfaultfd choice" \
-		"$(result_in /results/userfault.log userfault adaptive_userfault)" -eq 2
-	check_cmp "userfault: ...none halted or synchronous" \
-		"$(($(result_in /results/userfault.log userfault halted) + $(result_in /results/userfault.log userfault sync)))" -eq 0
 	# A halt waits for its own page-in: another one's completion, whose READY cannot go yet,
 	# must not wake it (the retried access would halt again at once, at full CPU). No timer:
 	# one halt, woken once.
