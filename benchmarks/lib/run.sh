@@ -39,6 +39,8 @@ while [ $# -gt 0 ]; do
 done
 
 ALL_CONFIGS=$(sed -n "/^BENCH_CONFIG_TABLE='/,/^'/p" "$SCEN_FILE" | awk 'NF > 1 { print $1 }' | paste -sd,)
+: "${BENCH_WORKLOADS:=bm,fio}"
+nwl=$(tr ',' '\n' <<<"$BENCH_WORKLOADS" | wc -l)
 if [ "$SUITE" = postcopy ]; then
 	# post-copy moves the whole guest (its data, MIB, and ~100 MiB of its own) per phase:
 	# BANDWIDTH_MIB sets how long that takes, longer than a phase at the defaults
@@ -54,7 +56,7 @@ if [ "$SUITE" = postcopy ]; then
 	BENCH_RATIOS=1 BENCH_SWAPS=none
 	KNOBS="BENCH_CONFIGS BENCH_REPS BENCH_MIB BENCH_SECS BENCH_WORKLOADS BENCH_THREADS BENCH_BANDWIDTH_MIB"
 	# phases per L2 run: each workload before and during post-copy, and the idle migration
-	nphases=$(($(tr ',' '\n' <<<"${BENCH_WORKLOADS:-bm,fio}" | wc -l) * 2 + 1))
+	nphases=$((nwl * 2 + 1))
 elif [ $MODE = quick ]; then
 	: "${BENCH_CONFIGS:=apf-off,pvapf,pvapf-off}" "${BENCH_REPS:=1}" "${BENCH_MIB:=64}" "${BENCH_SECS:=4}"
 	# 2x, not 4x: a 4x cap this small now and then gets the VMM OOM-killed while it thrashes
@@ -68,13 +70,12 @@ else
 	: "${BENCH_CONFIGS:=$ALL_CONFIGS}" "${BENCH_REPS:=3}" "${BENCH_MIB:=32}" "${BENCH_SECS:=6}"
 	: "${BENCH_RATIOS:=1,2,4}" "${BENCH_THREADS:=4}" "${BENCH_SWAPS:=zram,slowdisk}"
 fi
-: "${BENCH_WORKLOADS:=bm,fio}"
 if [ "$SUITE" = overcommit ]; then
 	: "${BENCH_SWAP_READ_DELAY_MS:=1}"
 	[[ $BENCH_SWAP_READ_DELAY_MS =~ ^[0-9]+$ ]] ||
 		die bench "" "BENCH_SWAP_READ_DELAY_MS='$BENCH_SWAP_READ_DELAY_MS' is not a whole number of milliseconds"
 	KNOBS="BENCH_CONFIGS BENCH_REPS BENCH_MIB BENCH_SECS BENCH_RATIOS BENCH_WORKLOADS BENCH_THREADS BENCH_SWAPS BENCH_SWAP_READ_DELAY_MS"
-	nphases=$(($(tr ',' '\n' <<<"$BENCH_RATIOS" | wc -l) * $(tr ',' '\n' <<<"$BENCH_WORKLOADS" | wc -l)))
+	nphases=$(($(tr ',' '\n' <<<"$BENCH_RATIOS" | wc -l) * nwl))
 fi
 OUT=${OUT:-$PVAPF_ROOT/results/bench/$SUITE-$MODE-$(date -u +%Y%m%dT%H%M%SZ)}
 
